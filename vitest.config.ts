@@ -13,6 +13,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: "peer",
+          include: ["test/peer/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",

@@ -1,0 +1,211 @@
+/**
+ * The one protocol between the capture AudioWorkletProcessor (`capture-processor.ts`) and the main thread
+ * (`client.ts`): what the processor posts on its `MessagePort`, what the main thread may post back, and the
+ * `processorOptions` it is constructed with. Both sides import these types; nothing else crosses the port.
+ */
+import type { SegmenterOptions } from "./dsp/segmenter.ts";
+
+/** The name the processor registers under: `new AudioWorkletNode(context, CAPTURE_PROCESSOR_NAME, …)`. */
+export const CAPTURE_PROCESSOR_NAME = "realtime-voice-capture";
+
+/** Rate of every sample the processor emits, in Hz (OpenAI `audio/pcm` input is 24 kHz mono PCM16 LE). */
+export const OUTPUT_SAMPLE_RATE = 24000;
+
+/** Bounds of `frameMs`: the VAD scores frames of 10–40 ms, and one frame is one `input_audio_buffer.append`. */
+export const MIN_FRAME_MS = 10;
+export const MAX_FRAME_MS = 40;
+
+/**
+ * Options of the capture processor, passed as `processorOptions` and changeable later with a `configure`
+ * message. Every field is optional; a `configure` message changes only the fields it names.
+ */
+export interface CaptureOptions {
+  /** Frame length in ms, 10–40, and `frameMs × 24` must be a whole number of samples. Default 20 (480 samples). */
+  frameMs?: number;
+  /** Segmenter tuning (thresholds, minimum speech, prefix padding, hangover); see `dsp/segmenter.ts`. */
+  vad?: SegmenterOptions;
+  /** Interval of `stats` messages in ms, 0 disables them. Default 1000. */
+  statsIntervalMs?: number;
+}
+
+/** Processor → main: one frame of captured audio, posted for every frame (speech or not). */
+export interface FrameMessage {
+  type: "frame";
+  /** 0, 1, 2, … in emission order; a gap means the main thread lost a message. */
+  seq: number;
+  /** Index of the frame's first sample in the 24 kHz output stream since the processor started. */
+  timestamp: number;
+  /** Mono 24 kHz PCM16, little-endian, `frameMs × 24` samples (shorter only for a flushed tail). Transferred. */
+  pcm: ArrayBuffer;
+  /** VAD speech probability of this frame, in [0, 1]. */
+  probability: number;
+  /** Whether the segmenter is inside a speech segment (incl. hangover) after this frame. */
+  speech: boolean;
+  /** RMS level of the frame in dBFS (−∞ for digital silence is reported as −120). */
+  level: number;
+}
+
+/** Processor → main: the segmenter entered speech; `sample` already reaches back by the prefix padding. */
+export interface SpeechStartMessage {
+  type: "speechstart";
+  /** Sample index in the 24 kHz output stream, comparable with `FrameMessage.timestamp`; never < 0. */
+  sample: number;
+}
+
+/** Processor → main: the segmenter left speech; `sample` includes the hangover. */
+export interface SpeechEndMessage {
+  type: "speechend";
+  /** Sample index in the 24 kHz output stream. */
+  sample: number;
+}
+
+/** Processor → main: running counters, every `statsIntervalMs` and after a `flush`. */
+export interface StatsMessage {
+  type: "stats";
+  /** The AudioContext's sample rate, the resampler's input rate, in Hz. */
+  inputRate: number;
+  /** Channel count of the last render quantum that had input. */
+  channels: number;
+  /** Render quanta processed. */
+  quanta: number;
+  /** Frames posted. */
+  frames: number;
+  /** Input samples that were NaN or ±Infinity and were replaced by 0. */
+  nonFinite: number;
+  /** Output samples clamped to the PCM16 range. */
+  clipped: number;
+  /** Resampler group delay, in 24 kHz samples: `timestamp`s lag the microphone by this much. */
+  delaySamples: number;
+}
+
+/** Machine-readable reasons of an `error` message. */
+export type CaptureErrorCode = "invalid-options" | "invalid-message" | "unsupported-sample-rate";
+
+/**
+ * Processor → main: something was refused. The processor keeps running with its previous settings; it never
+ * throws on the audio thread.
+ */
+export interface ErrorMessage {
+  type: "error";
+  code: CaptureErrorCode;
+  message: string;
+  /** JSON pointer to the offending field of the options or message, e.g. `/frameMs`, when there is one. */
+  field?: string;
+}
+
+/** Processor → main: answer to `flush`, after the flushed tail frame (if any) was posted. */
+export interface FlushedMessage {
+  type: "flushed";
+  /** `seq` of the last frame posted before this message, −1 when none was. */
+  lastSeq: number;
+}
+
+/** Everything the processor posts. */
+export type ProcessorMessage =
+  | FrameMessage
+  | SpeechStartMessage
+  | SpeechEndMessage
+  | StatsMessage
+  | ErrorMessage
+  | FlushedMessage;
+
+/** Main → processor: change options; invalid options are answered with an `error` and change nothing. */
+export interface ConfigureMessage {
+  type: "configure";
+  options: CaptureOptions;
+}
+
+/**
+ * Main → processor: post the partial frame now (shorter than `frameMs`, if it holds any samples), then a `stats`
+ * and a `flushed` message. Use before stopping so the last few milliseconds are not lost.
+ */
+export interface FlushMessage {
+  type: "flush";
+}
+
+/** Main → processor: forget VAD and segmenter state (a new turn); the sample clock and `seq` continue. */
+export interface ResetMessage {
+  type: "reset";
+}
+
+/** Everything the main thread may post. */
+export type ControlMessage = ConfigureMessage | FlushMessage | ResetMessage;
+
+/** Result of {@link parseCaptureOptions}. */
+export type ParsedOptions =
+  | { ok: true; options: CaptureOptions }
+  | { ok: false; field: string; message: string };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const VAD_KEYS: Record<string, [min: number, max: number]> = {
+  sampleRate: [OUTPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE],
+  onsetThreshold: [0, 1],
+  offsetThreshold: [0, 1],
+  minSpeechMs: [0, 2000],
+  prefixPaddingMs: [0, 2000],
+  hangoverMs: [0, 10000],
+};
+
+/**
+ * Validates untrusted capture options (from `processorOptions` or a `configure` message) without throwing.
+ * Shared by both sides so that the client can reject bad options before they reach the audio thread.
+ * Returns the options (only known keys) or the first problem with a JSON pointer to the field.
+ */
+export function parseCaptureOptions(value: unknown): ParsedOptions {
+  if (value === undefined || value === null) return { ok: true, options: {} };
+  if (!isRecord(value)) return { ok: false, field: "", message: "options must be an object" };
+  const options: CaptureOptions = {};
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (key === "frameMs") {
+      if (typeof v !== "number" || !(v >= MIN_FRAME_MS && v <= MAX_FRAME_MS) || !Number.isInteger(v * 24)) {
+        return {
+          ok: false,
+          field: "/frameMs",
+          message: `frameMs must be a number of ms from ${MIN_FRAME_MS} to ${MAX_FRAME_MS} that is a whole number of 24 kHz samples`,
+        };
+      }
+      options.frameMs = v;
+    } else if (key === "statsIntervalMs") {
+      if (typeof v !== "number" || !(v >= 0 && v <= 60000)) {
+        return {
+          ok: false,
+          field: "/statsIntervalMs",
+          message: "statsIntervalMs must be a number from 0 to 60000",
+        };
+      }
+      options.statsIntervalMs = v;
+    } else if (key === "vad") {
+      if (!isRecord(v)) return { ok: false, field: "/vad", message: "vad must be an object" };
+      const vad: Record<string, number> = {};
+      for (const vk of Object.keys(v)) {
+        const bounds = VAD_KEYS[vk];
+        const n = v[vk];
+        if (!bounds) return { ok: false, field: `/vad/${vk}`, message: `unknown VAD option ${vk}` };
+        if (typeof n !== "number" || !(n >= bounds[0] && n <= bounds[1])) {
+          return {
+            ok: false,
+            field: `/vad/${vk}`,
+            message: `vad.${vk} must be a number from ${bounds[0]} to ${bounds[1]}`,
+          };
+        }
+        vad[vk] = n;
+      }
+      const onset = vad.onsetThreshold;
+      const offset = vad.offsetThreshold;
+      if (onset !== undefined && offset !== undefined && offset > onset) {
+        return {
+          ok: false,
+          field: "/vad/offsetThreshold",
+          message: "vad.offsetThreshold must not exceed vad.onsetThreshold",
+        };
+      }
+      options.vad = vad as SegmenterOptions;
+    } else {
+      return { ok: false, field: `/${key}`, message: `unknown option ${key}` };
+    }
+  }
+  return { ok: true, options };
+}

@@ -1,0 +1,199 @@
+/**
+ * The GA Realtime session (`RealtimeSessionCreateRequestGA` in OpenAI's OpenAPI spec) as Valibot allowlists.
+ *
+ * Every object is a `strictObject`: a key that is not listed here is an issue naming that key, never something
+ * forwarded upstream. Pure module (no Workers or Node globals): the worker validates client requests with it and
+ * the local peer validates `session.update` events with it.
+ */
+import * as v from "valibot";
+
+/** Voices a GA realtime session accepts (`audio.output.voice`). TTS-only voices (fable, onyx, nova) are not. */
+export const REALTIME_VOICES = [
+  "alloy",
+  "ash",
+  "ballad",
+  "coral",
+  "echo",
+  "sage",
+  "shimmer",
+  "verse",
+  "marin",
+  "cedar",
+] as const;
+
+/** A built-in voice name from {@link REALTIME_VOICES}. */
+export type RealtimeVoiceName = (typeof REALTIME_VOICES)[number];
+
+/** The only PCM rate the API speaks: 24 kHz mono PCM16 little-endian. */
+export const PCM_RATE = 24_000;
+
+/** `{type:"audio/pcm", rate:24000}` · `{type:"audio/pcmu"}` · `{type:"audio/pcma"}` (OpenAI `RealtimeAudioFormats`). */
+export const AudioFormat = v.variant("type", [
+  v.strictObject({ type: v.literal("audio/pcm"), rate: v.optional(v.literal(PCM_RATE)) }),
+  v.strictObject({ type: v.literal("audio/pcmu") }),
+  v.strictObject({ type: v.literal("audio/pcma") }),
+]);
+
+/** `audio.input.transcription`: asynchronous transcription of the user's audio, or `null` for none. */
+export const Transcription = v.strictObject({
+  model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+  language: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "Expected an ISO-639-1 code")),
+  ),
+  prompt: v.optional(v.pipe(v.string(), v.maxLength(4_000))),
+});
+
+/** `audio.input.noise_reduction`. */
+export const NoiseReduction = v.strictObject({ type: v.picklist(["near_field", "far_field"]) });
+
+const responseFlags = {
+  create_response: v.optional(v.boolean()),
+  interrupt_response: v.optional(v.boolean()),
+};
+
+/** Server VAD: energy/model based end-of-turn detection on OpenAI's side. Times in milliseconds. */
+export const ServerVad = v.strictObject({
+  type: v.literal("server_vad"),
+  threshold: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  prefix_padding_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000))),
+  silence_duration_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000))),
+  idle_timeout_ms: v.optional(
+    v.nullable(v.pipe(v.number(), v.integer(), v.minValue(5_000), v.maxValue(30_000))),
+  ),
+  ...responseFlags,
+});
+
+/** Semantic VAD: the model judges whether the user has finished. */
+export const SemanticVad = v.strictObject({
+  type: v.literal("semantic_vad"),
+  eagerness: v.optional(v.picklist(["low", "medium", "high", "auto"])),
+  ...responseFlags,
+});
+
+/**
+ * `audio.input.turn_detection`: server or semantic VAD, or `null` when the client commits turns itself
+ * (`input_audio_buffer.commit` then `response.create`), which is what the streaming client uses.
+ */
+export const TurnDetection = v.nullable(v.variant("type", [ServerVad, SemanticVad]));
+
+/** `audio.output.voice`: a built-in voice or a custom voice id. */
+export const Voice = v.union(
+  [
+    v.picklist(REALTIME_VOICES),
+    v.strictObject({ id: v.pipe(v.string(), v.regex(/^voice_[A-Za-z0-9_-]{1,64}$/)) }),
+  ],
+  `Invalid voice: expected one of ${REALTIME_VOICES.join(", ")}, or {"id": "voice_…"}`,
+);
+
+/** `audio` of a GA session: input (format, transcription, noise reduction, turn detection) and output. */
+export const SessionAudio = v.strictObject({
+  input: v.optional(
+    v.strictObject({
+      format: v.optional(AudioFormat),
+      transcription: v.optional(v.nullable(Transcription)),
+      noise_reduction: v.optional(v.nullable(NoiseReduction)),
+      turn_detection: v.optional(TurnDetection),
+    }),
+  ),
+  output: v.optional(
+    v.strictObject({
+      format: v.optional(AudioFormat),
+      voice: v.optional(Voice),
+      speed: v.optional(v.pipe(v.number(), v.minValue(0.25), v.maxValue(1.5))),
+    }),
+  ),
+});
+
+/**
+ * A function tool. MCP tools are deliberately absent: an MCP server URL chosen by a browser would let any visitor
+ * point OpenAI at servers of their choice on this deployment's account.
+ */
+export const FunctionTool = v.strictObject({
+  type: v.literal("function"),
+  name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "Expected 1–64 characters of [A-Za-z0-9_-]")),
+  description: v.optional(v.pipe(v.string(), v.maxLength(1_024))),
+  parameters: v.optional(v.record(v.string(), v.unknown())),
+});
+
+/** `tool_choice`: a mode or one named function. */
+export const ToolChoice = v.union([
+  v.picklist(["auto", "none", "required"]),
+  v.strictObject({ type: v.literal("function"), name: v.string() }),
+]);
+
+/** `max_output_tokens`: 1–4096 or `"inf"`. */
+export const MaxOutputTokens = v.union([
+  v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4_096)),
+  v.literal("inf"),
+]);
+
+/**
+ * A GA realtime session as a client may request it: `POST /v1/realtime/client_secrets` `session`, the `session`
+ * part of `POST /v1/realtime/calls`, and the `session` of a `session.update` event. Only `type` is required.
+ * `output_modalities` is `["audio"]` or `["text"]`, never both.
+ */
+export const RealtimeSession = v.strictObject({
+  type: v.literal("realtime"),
+  model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+  output_modalities: v.optional(v.union([v.tuple([v.literal("audio")]), v.tuple([v.literal("text")])])),
+  instructions: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
+  audio: v.optional(SessionAudio),
+  tools: v.optional(v.pipe(v.array(FunctionTool), v.maxLength(128))),
+  tool_choice: v.optional(ToolChoice),
+  max_output_tokens: v.optional(MaxOutputTokens),
+  truncation: v.optional(
+    v.union([
+      v.picklist(["auto", "disabled"]),
+      v.strictObject({
+        type: v.literal("retention_ratio"),
+        retention_ratio: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+      }),
+    ]),
+  ),
+  tracing: v.optional(
+    v.nullable(
+      v.union([
+        v.literal("auto"),
+        v.strictObject({
+          workflow_name: v.optional(v.pipe(v.string(), v.maxLength(256))),
+          group_id: v.optional(v.pipe(v.string(), v.maxLength(256))),
+          metadata: v.optional(v.record(v.string(), v.unknown())),
+        }),
+      ]),
+    ),
+  ),
+  include: v.optional(v.array(v.picklist(["item.input_audio_transcription.logprobs"]))),
+});
+
+/** A validated GA session (output of {@link RealtimeSession}). */
+export type RealtimeSession = v.InferOutput<typeof RealtimeSession>;
+/** What a client may send as a GA session (input of {@link RealtimeSession}). */
+export type RealtimeSessionInput = v.InferInput<typeof RealtimeSession>;
+/** A GA audio format. */
+export type AudioFormat = v.InferOutput<typeof AudioFormat>;
+/** GA turn detection (`null` = client-committed turns). */
+export type TurnDetection = v.InferOutput<typeof TurnDetection>;
+/** A GA voice: a name or `{id}`. */
+export type Voice = v.InferOutput<typeof Voice>;
+/** A GA function tool. */
+export type FunctionTool = v.InferOutput<typeof FunctionTool>;
+/** GA `tool_choice`. */
+export type ToolChoice = v.InferOutput<typeof ToolChoice>;
+/** GA `max_output_tokens`. */
+export type MaxOutputTokens = v.InferOutput<typeof MaxOutputTokens>;
+
+/** `expires_after` of a client secret: seconds after creation, 10–7200 (OpenAI's bounds). */
+export const ExpiresAfter = v.strictObject({
+  anchor: v.literal("created_at"),
+  seconds: v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(7_200)),
+});
+/** A validated `expires_after`. */
+export type ExpiresAfter = v.InferOutput<typeof ExpiresAfter>;
+
+/** Body of `POST /v1/realtime/client_secrets` (both fields optional, like OpenAI's). */
+export const ClientSecretRequest = v.strictObject({
+  expires_after: v.optional(ExpiresAfter),
+  session: v.optional(RealtimeSession),
+});
+/** A validated client-secret request. */
+export type ClientSecretRequest = v.InferOutput<typeof ClientSecretRequest>;

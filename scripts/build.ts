@@ -1,13 +1,18 @@
 /**
  * Builds the browser bundles and the demo page into `dist/`, which `wrangler.toml`'s `[assets]` serves:
+ * - `capture-processor.js`: the AudioWorklet module, loaded from beside either build;
  * - `realtime-voice.js`: the script-tag build (IIFE, global `RealtimeVoice`);
  * - `realtime-voice.mjs`: the ESM build;
- * - `capture-processor.js`: the AudioWorklet module, loaded from beside either build;
+ * - `types/`: type declarations of the public surface (`types/worklet/index.d.ts`);
  * - `index.html`, `demo.js`, `demo.css`: the demo page.
- * Prints each file's minified and gzipped size. Run as `npm run build`.
+ * Both client builds carry the worklet's minified source as a string, loaded from a `blob:` URL when the file
+ * beside the script cannot be loaded (a bundler that did not copy it). Prints each file's minified and gzipped
+ * size. Run as `npm run build`; `--no-types` skips the declarations (faster, used by the tests).
  */
+import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
@@ -23,38 +28,52 @@ const common = {
   logLevel: "warning",
 } as const;
 
-export async function buildAll(): Promise<Record<string, { bytes: number; gzip: number }>> {
+/** Minified and gzipped (level 9) byte counts of one built file. */
+export interface BuiltSize {
+  bytes: number;
+  gzip: number;
+}
+
+/** Builds everything into `dist/`; returns the size of each script. Rejects on a build or type error. */
+export async function buildAll(options: { types?: boolean } = {}): Promise<Record<string, BuiltSize>> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
+  await build({
+    ...common,
+    entryPoints: [join(root, "worklet/capture-processor.ts")],
+    format: "esm",
+    outfile: join(out, "capture-processor.js"),
+  });
+  const workletSource = await readFile(join(out, "capture-processor.js"), "utf8");
+  const withWorklet = {
+    ...common,
+    define: { __REALTIME_VOICE_WORKLET_SOURCE__: JSON.stringify(workletSource) },
+  };
   await Promise.all([
     build({
-      ...common,
-      entryPoints: [join(root, "worklet/capture-processor.ts")],
-      format: "esm",
-      outfile: join(out, "capture-processor.js"),
-    }),
-    build({
-      ...common,
+      ...withWorklet,
       entryPoints: [join(root, "worklet/embed.ts")],
       format: "iife",
+      globalName: "RealtimeVoice",
       outfile: join(out, "realtime-voice.js"),
     }),
     build({
-      ...common,
+      ...withWorklet,
       entryPoints: [join(root, "worklet/index.ts")],
       format: "esm",
       outfile: join(out, "realtime-voice.mjs"),
     }),
     build({
-      ...common,
+      ...withWorklet,
       entryPoints: [join(root, "demo/demo.ts")],
       format: "esm",
       outfile: join(out, "demo.js"),
     }),
     copyFile(join(root, "demo/index.html"), join(out, "index.html")),
     copyFile(join(root, "demo/demo.css"), join(out, "demo.css")),
+    options.types === false ? Promise.resolve() : declarations(),
   ]);
-  const sizes: Record<string, { bytes: number; gzip: number }> = {};
+  const sizes: Record<string, BuiltSize> = {};
   for (const file of ["capture-processor.js", "realtime-voice.js", "realtime-voice.mjs", "demo.js"]) {
     const bytes = await readFile(join(out, file));
     sizes[file] = { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
@@ -62,8 +81,27 @@ export async function buildAll(): Promise<Record<string, { bytes: number; gzip: 
   return sizes;
 }
 
+/** Emits `.d.ts` files for the client entry points into `dist/types` with the project's own `tsc`. */
+async function declarations(): Promise<void> {
+  await promisify(execFile)(
+    join(root, "node_modules/.bin/tsc"),
+    [
+      "-p",
+      join(root, "tsconfig.dom.json"),
+      "--noEmit",
+      "false",
+      "--declaration",
+      "--emitDeclarationOnly",
+      "--rewriteRelativeImportExtensions",
+      "--outDir",
+      join(out, "types"),
+    ],
+    { cwd: root },
+  );
+}
+
 if (import.meta.main) {
-  const sizes = await buildAll();
+  const sizes = await buildAll({ types: !process.argv.includes("--no-types") });
   for (const [file, { bytes, gzip }] of Object.entries(sizes)) {
     console.log(`${file.padEnd(24)} ${String(bytes).padStart(8)} B  ${String(gzip).padStart(7)} B gzip`);
   }

@@ -1,0 +1,555 @@
+/**
+ * A voice activity detector small enough for the audio thread: a 20 ms Hann window every 10 ms, one real FFT,
+ * per-band noise floors tracked by minimum statistics, a handful of spectral features (band SNRs, long-term
+ * spectral divergence, harmonic comb for an 80–400 Hz pitch, tonality, flatness, flux, band shares) and a tiny
+ * multilayer perceptron whose weights live in `vad-weights.ts`. No model download, no allocation after
+ * construction, a few kilobytes of code and state.
+ */
+import { VAD_WEIGHTS } from "./vad-weights.ts";
+
+/** Options of {@link VoiceActivityDetector}. */
+export interface VoiceActivityDetectorOptions {
+  /** Sample rate of the frames, in Hz: an integer from 8000 to 192000. Default 24000 (OpenAI Realtime PCM16). */
+  sampleRate?: number;
+}
+
+/** Number of features the classifier reads; `VAD_WEIGHTS.inputs` must match. */
+export const VAD_FEATURE_COUNT = 18;
+
+/** Band edges in Hz (roughly critical bands); bands above min(8 kHz, Nyquist) are dropped. */
+const BAND_EDGES = [
+  80, 200, 300, 400, 510, 630, 770, 920, 1080, 1270, 1480, 1720, 2000, 2320, 2700, 3150, 3700, 4400, 5300,
+  6400, 8000,
+];
+/** Minimum-statistics noise floor: how fast the floor may rise while the level stays above it, in dB/s. */
+const FLOOR_RISE_DB_PER_S = 3;
+const EPS = 1e-12;
+/** F0 candidates of the harmonic comb: 32 log-spaced values from 80 to 400 Hz, harmonics up to 2 kHz. */
+const F0_MIN = 80;
+const F0_MAX = 400;
+const F0_COUNT = 32;
+const COMB_MAX_HZ = 2000;
+const LTSD_HOPS = 5;
+
+// Bit-level log2 (IEEE-754 exponent plus linear mantissa, error < 0.09): a full Math.log per FFT bin would
+// cost more than the FFT itself.
+const logBits = new Float32Array(1);
+const logInt = new Int32Array(logBits.buffer);
+function fastLog2(x: number): number {
+  logBits[0] = x;
+  return ((logInt[0] as number) - 1064866805) * 1.1920928955078125e-7;
+}
+
+/**
+ * Frame-level speech probability for mono audio.
+ *
+ * `process(frame)` takes a Float32Array of mono samples in [−1, 1] at `sampleRate` Hz, of any length (10–40 ms
+ * is typical; 240–960 samples at 24 kHz), and returns the speech probability in [0, 1] of the newest audio: the
+ * maximum over the 10 ms analysis hops completed inside this frame (the previous value when none completed).
+ * NaN, ±Infinity and denormals are read as 0; the result is always finite. The detector keeps state across
+ * calls (the analysis window and the noise floors); `reset()` forgets it.
+ *
+ * @throws RangeError from the constructor when `sampleRate` is not an integer from 8000 to 192000.
+ */
+export class VoiceActivityDetector {
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** Analysis hop in input samples (20 ms). */
+  readonly hopSize: number;
+  /** The latest feature vector (diagnostics and training); overwritten on every hop. */
+  readonly features = new Float32Array(VAD_FEATURE_COUNT);
+
+  #probability = 0;
+  #best = -1;
+  readonly #decimation: number;
+  readonly #invDecimation: number;
+  #acc = 0;
+  #accCount = 0;
+  readonly #window: Float32Array;
+  readonly #taper: Float32Array;
+  #filled = 0;
+  readonly #re: Float64Array;
+  readonly #im: Float64Array;
+  readonly #cos: Float64Array;
+  readonly #sin: Float64Array;
+  readonly #cosN: Float32Array;
+  readonly #sinN: Float32Array;
+  readonly #bitrev: Uint16Array;
+  readonly #power: Float32Array;
+  readonly #excess: Float32Array;
+  readonly #logSnr: Float32Array;
+  readonly #scale: number;
+  readonly #bandLo: Uint16Array;
+  readonly #bandHi: Uint16Array;
+  readonly #bandOf: Int8Array;
+  readonly #bandCount: number;
+  readonly #speechBand: Uint8Array;
+  readonly #energy: Float32Array;
+  readonly #smooth: Float32Array;
+  readonly #floor: Float32Array;
+  readonly #prevSnr: Float32Array;
+  readonly #history: Float32Array;
+  #historyAt = 0;
+  #started = false;
+  readonly #rise: number;
+  readonly #combPos: Uint16Array;
+  readonly #combStart: Uint16Array;
+  readonly #combCount: Uint8Array;
+  readonly #binLo200: number;
+  readonly #bin300: number;
+  readonly #bin4000: number;
+  readonly #binMax: number;
+  #emaSnr = 0;
+  #emaHarm = 0;
+  #emaFlux = 0;
+  #slowSnr = 0;
+  #slowHarm = 0;
+  readonly #harmHold: Float32Array;
+  readonly #hidden: Float32Array;
+
+  constructor(options: VoiceActivityDetectorOptions = {}) {
+    const sampleRate = options.sampleRate ?? 24000;
+    if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 192000)
+      throw new RangeError(`sampleRate must be an integer from 8000 to 192000 Hz, got ${sampleRate}`);
+    if (VAD_WEIGHTS.inputs !== VAD_FEATURE_COUNT)
+      throw new RangeError("VAD weights do not match the features");
+    this.sampleRate = sampleRate;
+    // Box-car decimation to 12–24 kHz: VAD features need nothing above 6 kHz, and halving the rate halves the FFT.
+    const decimation = Math.max(1, Math.floor(sampleRate / 12000));
+    this.#decimation = decimation;
+    this.#invDecimation = 1 / decimation;
+    const rate = sampleRate / decimation;
+    const hop = Math.round(rate / 50);
+    this.hopSize = hop * decimation;
+    const win = hop;
+    let n = 64;
+    while (n < win) n *= 2;
+    this.#fftSize = n;
+    this.#window = new Float32Array(win);
+    this.#taper = new Float32Array(win);
+    let sumW2 = 0;
+    for (let i = 0; i < win; i++) {
+      const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / win);
+      this.#taper[i] = w;
+      sumW2 += w * w;
+    }
+    // One-sided power normalised so that a band's energy is its share of the mean square.
+    this.#scale = 2 / (n * sumW2);
+    const m = n / 2;
+    this.#re = new Float64Array(m);
+    this.#im = new Float64Array(m);
+    // Twiddles of every radix-2 stage, concatenated: the stage of half-length h starts at index h − 1.
+    this.#cos = new Float64Array(m);
+    this.#sin = new Float64Array(m);
+    for (let h = 1; h < m; h <<= 1) {
+      for (let k = 0; k < h; k++) {
+        this.#cos[h - 1 + k] = Math.cos((Math.PI * k) / h);
+        this.#sin[h - 1 + k] = Math.sin((Math.PI * k) / h);
+      }
+    }
+    this.#cosN = new Float32Array(m + 1);
+    this.#sinN = new Float32Array(m + 1);
+    for (let k = 0; k <= m; k++) {
+      this.#cosN[k] = Math.cos((2 * Math.PI * k) / n);
+      this.#sinN[k] = Math.sin((2 * Math.PI * k) / n);
+    }
+    this.#bitrev = new Uint16Array(m);
+    const bits = Math.log2(m);
+    for (let i = 0; i < m; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+      this.#bitrev[i] = r;
+    }
+    this.#power = new Float32Array(m + 1);
+    this.#excess = new Float32Array(m + 1);
+    this.#logSnr = new Float32Array(m + 2);
+
+    const df = rate / n;
+    const top = Math.min(8000, rate / 2 - df);
+    const lo: number[] = [];
+    const hi: number[] = [];
+    const speech: number[] = [];
+    for (let b = 0; b + 1 < BAND_EDGES.length; b++) {
+      const a = BAND_EDGES[b] as number;
+      const z = Math.min(BAND_EDGES[b + 1] as number, top);
+      if (z - a < df) break;
+      const kLo = Math.max(1, Math.round(a / df));
+      const kHi = Math.max(kLo + 1, Math.round(z / df));
+      if (kHi > m) break;
+      lo.push(kLo);
+      hi.push(kHi);
+      speech.push(a >= 200 && z <= 4000 ? 1 : 0);
+    }
+    this.#bandCount = lo.length;
+    this.#bandLo = Uint16Array.from(lo);
+    this.#bandHi = Uint16Array.from(hi);
+    this.#speechBand = Uint8Array.from(speech);
+    this.#bandOf = new Int8Array(m + 1).fill(-1);
+    for (let b = 0; b < lo.length; b++) this.#bandOf.fill(b, lo[b], hi[b]);
+    const bands = this.#bandCount;
+    this.#energy = new Float32Array(bands);
+    this.#smooth = new Float32Array(bands);
+    this.#floor = new Float32Array(bands);
+    this.#prevSnr = new Float32Array(bands);
+    this.#history = new Float32Array(bands * LTSD_HOPS);
+    this.#rise = 10 ** (FLOOR_RISE_DB_PER_S / 10 / 50);
+    this.#binLo200 = Math.max(1, Math.round(200 / df));
+    this.#bin300 = Math.max(1, Math.round(300 / df));
+    this.#bin4000 = Math.min(m - 1, Math.round(4000 / df));
+    this.#binMax = hi[hi.length - 1] ?? m;
+
+    // Harmonic comb: for each F0, fractional bin positions of harmonics h·F0 and of valleys (h + ½)·F0.
+    const pos: number[] = [];
+    const start: number[] = [];
+    const count: number[] = [];
+    const combTop = Math.min(COMB_MAX_HZ, rate / 2 - 2 * df);
+    for (let c = 0; c < F0_COUNT; c++) {
+      const f0 = F0_MIN * (F0_MAX / F0_MIN) ** (c / (F0_COUNT - 1));
+      start.push(pos.length);
+      let h = 1;
+      for (; (h + 0.5) * f0 <= combTop; h++) pos.push((h * f0) / df, ((h + 0.5) * f0) / df);
+      count.push(h - 1);
+    }
+    this.#combPos = Uint16Array.from(pos, Math.round);
+    this.#combStart = Uint16Array.from(start);
+    this.#combCount = Uint8Array.from(count);
+    this.#harmHold = new Float32Array(10);
+    this.#hidden = new Float32Array(VAD_WEIGHTS.hidden);
+    this.reset();
+  }
+
+  /** Speech probability of the latest analysis hop, in [0, 1]. */
+  get probability(): number {
+    return this.#probability;
+  }
+
+  /** Forgets all audio: the analysis window, noise floors, smoothed features and the last probability. */
+  reset(): void {
+    this.#window.fill(0);
+    this.#filled = 0;
+    this.#acc = 0;
+    this.#accCount = 0;
+    this.#started = false;
+    this.#probability = 0;
+    this.#prevSnr.fill(0);
+    this.#history.fill(0);
+    this.#historyAt = 0;
+    this.#emaSnr = 0;
+    this.#emaHarm = 0;
+    this.#emaFlux = 0;
+    this.#slowSnr = 0;
+    this.#slowHarm = 0;
+    this.#harmHold.fill(0);
+    this.features.fill(0);
+  }
+
+  /**
+   * Feeds one frame (Float32Array of mono samples in [−1, 1] at `sampleRate` Hz, any length) and returns the
+   * speech probability in [0, 1]: the highest of the 10 ms hops completed in this frame, or the previous value
+   * when the frame completed none. Never throws on sample values.
+   */
+  process(frame: Float32Array): number {
+    this.#best = -1;
+    const d = this.#decimation;
+    const inv = this.#invDecimation;
+    const length = frame.length;
+    let i = 0;
+    // Finish a decimation group split across calls.
+    while (this.#accCount > 0 && i < length) {
+      this.#acc += frame[i++] as number;
+      if (++this.#accCount === d) {
+        this.#push(this.#acc * inv);
+        this.#acc = 0;
+        this.#accCount = 0;
+      }
+    }
+    if (d === 1) {
+      for (; i < length; i++) this.#push(frame[i] as number);
+    } else if (d === 2) {
+      for (; i + 2 <= length; i += 2) this.#push(((frame[i] as number) + (frame[i + 1] as number)) * 0.5);
+    } else {
+      for (; i + d <= length; i += d) {
+        let acc = frame[i] as number;
+        for (let j = 1; j < d; j++) acc += frame[i + j] as number;
+        this.#push(acc * inv);
+      }
+    }
+    for (; i < length; i++) {
+      this.#acc += frame[i] as number;
+      this.#accCount++;
+    }
+    if (this.#best >= 0) this.#probability = this.#best;
+    return this.#probability;
+  }
+
+  /** Appends one decimated sample to the analysis window; analyses when the window is full. */
+  #push(value: number): void {
+    let v = value;
+    // NaN fails both comparisons and becomes 0; denormals would slow the arithmetic down; clamp the absurd.
+    if (!(v > 1e-20 || v < -1e-20)) v = 0;
+    else if (v > 1e4) v = 1e4;
+    else if (v < -1e4) v = -1e4;
+    this.#window[this.#filled++] = v;
+    if (this.#filled === this.#window.length) {
+      this.#filled = 0;
+      const p = this.#analyse();
+      if (p > this.#best) this.#best = p;
+    }
+  }
+
+  #analyse(): number {
+    this.#spectrum();
+    this.#bandsAndFloor();
+    this.#extract();
+    return this.#classify();
+  }
+
+  /** Windowed real FFT of the analysis window into `#power` (bins 0..N/2), via an N/2-point complex FFT. */
+  #spectrum(): void {
+    const re = this.#re;
+    const im = this.#im;
+    const w = this.#window;
+    const t = this.#taper;
+    const m = re.length;
+    const rev = this.#bitrev;
+    const size = w.length;
+    for (let i = 0; i < m; i++) {
+      const j = rev[i] as number;
+      const a = 2 * i;
+      re[j] = a < size ? (w[a] as number) * (t[a] as number) : 0;
+      im[j] = a + 1 < size ? (w[a + 1] as number) * (t[a + 1] as number) : 0;
+    }
+    const cos = this.#cos;
+    const sin = this.#sin;
+    for (let p = 0; p < m; p += 2) {
+      const ar = re[p] as number;
+      const ai = im[p] as number;
+      const br = re[p + 1] as number;
+      const bi = im[p + 1] as number;
+      re[p] = ar + br;
+      im[p] = ai + bi;
+      re[p + 1] = ar - br;
+      im[p + 1] = ai - bi;
+    }
+    for (let half = 2; half < m; half <<= 1) {
+      const len = half << 1;
+      for (let k = 0; k < half; k++) {
+        const c = cos[half - 1 + k] as number;
+        const sn = sin[half - 1 + k] as number;
+        for (let p = k; p < m; p += len) {
+          const q = p + half;
+          const qr = re[q] as number;
+          const qi = im[q] as number;
+          const tr = c * qr + sn * qi;
+          const ti = c * qi - sn * qr;
+          const pr = re[p] as number;
+          const pi = im[p] as number;
+          re[q] = pr - tr;
+          im[q] = pi - ti;
+          re[p] = pr + tr;
+          im[p] = pi + ti;
+        }
+      }
+    }
+    const power = this.#power;
+    const scale = this.#scale;
+    const cn = this.#cosN;
+    const sn = this.#sinN;
+    for (let k = 0; k <= m; k++) {
+      const ar = re[k === m ? 0 : k] as number;
+      const ai = im[k === m ? 0 : k] as number;
+      const br = re[k === 0 ? 0 : m - k] as number;
+      const bi = im[k === 0 ? 0 : m - k] as number;
+      const er = 0.5 * (ar + br);
+      const ei = 0.5 * (ai - bi);
+      const or = 0.5 * (ai + bi);
+      const oi = -0.5 * (ar - br);
+      const c = cn[k] as number;
+      const s = sn[k] as number;
+      const xr = er + c * or + s * oi;
+      const xi = ei + c * oi - s * or;
+      power[k] = (xr * xr + xi * xi) * scale;
+    }
+  }
+
+  /** Band energies, their minimum-statistics noise floors, and the per-bin SNR spectrum for the comb. */
+  #bandsAndFloor(): void {
+    const power = this.#power;
+    const energy = this.#energy;
+    const smooth = this.#smooth;
+    const floor = this.#floor;
+    const bands = this.#bandCount;
+    const lo = this.#bandLo;
+    const hi = this.#bandHi;
+    for (let b = 0; b < bands; b++) {
+      let e = EPS;
+      for (let k = lo[b] as number; k < (hi[b] as number); k++) e += power[k] as number;
+      energy[b] = e;
+      if (!this.#started) {
+        smooth[b] = e;
+        floor[b] = e;
+      } else {
+        const s = 0.6 * (smooth[b] as number) + 0.4 * e;
+        smooth[b] = s;
+        const f = (floor[b] as number) * this.#rise;
+        floor[b] = Math.min(s, f);
+      }
+    }
+    this.#started = true;
+    const bandOf = this.#bandOf;
+    const excess = this.#excess;
+    const logSnr = this.#logSnr;
+    for (let k = 0; k <= power.length - 1; k++) {
+      const b = bandOf[k] as number;
+      if (b < 0) {
+        excess[k] = 0;
+        logSnr[k] = 0;
+        continue;
+      }
+      const perBin = (floor[b] as number) / ((hi[b] as number) - (lo[b] as number));
+      const p = power[k] as number;
+      excess[k] = p > perBin ? p - perBin : 0;
+      logSnr[k] = p > perBin ? fastLog2(p / perBin) : 0;
+    }
+  }
+
+  #extract(): void {
+    const energy = this.#energy;
+    const floor = this.#floor;
+    const bands = this.#bandCount;
+    const history = this.#history;
+    const prev = this.#prevSnr;
+    const at = this.#historyAt * bands;
+    let snrSpeech = 0;
+    let nSpeech = 0;
+    let snrAll = 0;
+    let snrMax = 0;
+    let sumE = 0;
+    let sumN = 0;
+    let flux = 0;
+    for (let b = 0; b < bands; b++) {
+      const e = energy[b] as number;
+      const n = floor[b] as number;
+      history[at + b] = e;
+      sumE += e;
+      sumN += n;
+      let snr = 10 * Math.log10(e / n);
+      if (snr < 0) snr = 0;
+      else if (snr > 60) snr = 60;
+      snrAll += snr;
+      if (this.#speechBand[b]) {
+        snrSpeech += snr;
+        nSpeech++;
+        if (snr > snrMax) snrMax = snr;
+      }
+      flux += Math.abs(snr - (prev[b] as number));
+      prev[b] = snr;
+    }
+    this.#historyAt = (this.#historyAt + 1) % LTSD_HOPS;
+    snrSpeech /= Math.max(1, nSpeech);
+    snrAll /= Math.max(1, bands);
+    flux /= Math.max(1, bands);
+    let ltsd = 0;
+    for (let b = 0; b < bands; b++) {
+      let mx = 0;
+      for (let h = 0; h < LTSD_HOPS; h++) {
+        const v = history[h * bands + b] as number;
+        if (v > mx) mx = v;
+      }
+      ltsd += mx / (floor[b] as number);
+    }
+    ltsd = 10 * Math.log10(ltsd / Math.max(1, bands) + EPS);
+    const snrTotal = Math.max(0, 10 * Math.log10(sumE / sumN));
+
+    // Harmonic comb on the log-SNR spectrum: mean peak-minus-valley contrast of the best F0 candidate.
+    const logSnr = this.#logSnr;
+    const pos = this.#combPos;
+    let harm = 0;
+    for (let c = 0; c < F0_COUNT; c++) {
+      const s0 = this.#combStart[c] as number;
+      const count = this.#combCount[c] as number;
+      let acc = 0;
+      for (let h = s0; h < s0 + 2 * count; h += 2)
+        acc += (logSnr[pos[h] as number] as number) - (logSnr[pos[h + 1] as number] as number);
+      const v = count > 0 ? acc / count : 0;
+      if (v > harm) harm = v;
+    }
+
+    // Tonality, flatness and band shares on the power above the floor.
+    const excess = this.#excess;
+    const power = this.#power;
+    let total = EPS;
+    let speech = EPS;
+    let low = 0;
+    let high = 0;
+    let peak3 = 0;
+    let logSum = 0;
+    let linSum = 0;
+    for (let k = 1; k < this.#binMax; k++) {
+      const x = excess[k] as number;
+      total += x;
+      if (k < this.#bin300) low += x;
+      else if (k <= this.#bin4000) speech += x;
+      else high += x;
+    }
+    for (let k = this.#binLo200; k <= this.#bin4000; k++) {
+      const trio = (excess[k - 1] as number) + (excess[k] as number) + (excess[k + 1] as number);
+      if (trio > peak3) peak3 = trio;
+      const p = (power[k] as number) + EPS;
+      linSum += p;
+      logSum += fastLog2(p);
+    }
+    const nFlat = this.#bin4000 - this.#binLo200 + 1;
+    const flatness = logSum / nFlat - fastLog2(linSum / nFlat);
+    const tonality = peak3 / (speech + EPS);
+
+    this.#emaSnr += 0.25 * (snrSpeech - this.#emaSnr);
+    this.#emaHarm += 0.25 * (harm - this.#emaHarm);
+    this.#emaFlux += 0.25 * (flux - this.#emaFlux);
+    this.#slowSnr += 0.06 * (snrSpeech - this.#slowSnr);
+    this.#slowHarm += 0.06 * (harm - this.#slowHarm);
+    const hold = this.#harmHold;
+    hold.copyWithin(0, 1);
+    hold[hold.length - 1] = harm;
+    let harmMax = 0;
+    for (let i = 0; i < hold.length; i++) if ((hold[i] as number) > harmMax) harmMax = hold[i] as number;
+
+    const f = this.features;
+    f[0] = snrSpeech;
+    f[1] = snrAll;
+    f[2] = snrMax;
+    f[3] = snrTotal;
+    f[4] = ltsd;
+    f[5] = flux;
+    f[6] = harm;
+    f[7] = tonality;
+    f[8] = flatness;
+    f[9] = speech / total;
+    f[10] = low / total;
+    f[11] = high / total;
+    f[12] = this.#emaSnr;
+    f[13] = this.#emaHarm;
+    f[14] = this.#emaFlux;
+    f[15] = this.#slowSnr;
+    f[16] = this.#slowHarm;
+    f[17] = harmMax;
+  }
+
+  #classify(): number {
+    const { inputs, hidden, w1, b1, w2, b2 } = VAD_WEIGHTS;
+    const f = this.features;
+    const h = this.#hidden;
+    let out = b2;
+    for (let j = 0; j < hidden; j++) {
+      let a = b1[j] as number;
+      const row = j * inputs;
+      for (let i = 0; i < inputs; i++) a += (w1[row + i] as number) * (f[i] as number);
+      // tanh via exp keeps the cost down and saturates cleanly for large |a|.
+      const t = a > 15 ? 1 : a < -15 ? -1 : 1 - 2 / (Math.exp(2 * a) + 1);
+      h[j] = t;
+      out += (w2[j] as number) * t;
+    }
+    const p = 1 / (1 + Math.exp(-out));
+    return p >= 0 && p <= 1 ? p : 0;
+  }
+}

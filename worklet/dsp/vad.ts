@@ -124,7 +124,6 @@ export class VoiceActivityDetector {
     const win = hop;
     let n = 64;
     while (n < win) n *= 2;
-    this.#fftSize = n;
     this.#window = new Float32Array(win);
     this.#taper = new Float32Array(win);
     let sumW2 = 0;

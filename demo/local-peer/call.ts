@@ -1,0 +1,164 @@
+/**
+ * One WebRTC call: answers the browser's SDP offer with node-datachannel's native `PeerConnection`, carries
+ * `oai-events` to a `CallSession`, sends the peer's voice on the audio track and receives the browser's. The
+ * answer is returned only after ICE gathering completes, so it carries every candidate (non-trickle, as
+ * OpenAI's answer does): on a loopback-only host that is the 127.0.0.1 host candidate Chromium needs (with
+ * `--allow-loopback-in-peer-connection`).
+ */
+import nodeDataChannel, { type DataChannel, type Direction, type PeerConnection } from "node-datachannel";
+import { CallSession } from "./call-session.ts";
+import { EventLog, nowMs } from "./event-log.ts";
+import type { Recorder } from "./recorder.ts";
+import type { AudioSection, SdpDirection } from "./sdp-offer.ts";
+import type { EffectiveSession } from "./session-config.ts";
+import { TrackReceiver } from "./track-receiver.ts";
+import { VoiceTrack } from "./voice-track.ts";
+
+const { Audio, PeerConnection: NativePeerConnection } = nodeDataChannel;
+
+/** How long ICE gathering may take before the call is refused. */
+const GATHER_TIMEOUT_MS = 5000;
+/** OpenAI's session cap: a call ends 60 minutes after it started. */
+const SESSION_LIMIT_MS = 60 * 60 * 1000;
+
+export type CallState = "connecting" | "connected" | "closed" | "failed";
+
+export interface CallInit {
+  id: string;
+  offer: string;
+  audio: AudioSection;
+  session: EffectiveSession;
+  recorder: Recorder;
+  /** Called once when the call ends (hangup, data channel or transport closed, session limit). */
+  onEnded: (call: Call) => void;
+}
+
+/** Answer-side direction of an offered m-section (RFC 3264 §6.1). */
+const RECIPROCAL: Record<SdpDirection, Direction> = {
+  sendrecv: "SendRecv",
+  recvonly: "SendOnly",
+  sendonly: "RecvOnly",
+  inactive: "Inactive",
+};
+
+export class Call {
+  readonly id: string;
+  readonly createdAt = nowMs();
+  readonly log = new EventLog();
+  readonly session: CallSession;
+  readonly receiver: TrackReceiver | null;
+  readonly codec: string;
+  state: CallState = "connecting";
+  endedAt: number | null = null;
+  endReason: string | null = null;
+  dataChannelOpenedAt: number | null = null;
+  readonly #pc: PeerConnection;
+  readonly #init: CallInit;
+  #voice: VoiceTrack | null = null;
+  #channel: DataChannel | null = null;
+  readonly #limit: NodeJS.Timeout;
+
+  private constructor(init: CallInit) {
+    this.id = init.id;
+    this.#init = init;
+    this.#pc = new NativePeerConnection(init.id, { iceServers: [], bindAddress: "127.0.0.1" });
+    // The audio m-section is answered with PCMU only: the one codec the peer can both encode and decode.
+    const pcmu = init.audio.codecs.find((c) => c.name === "pcmu" && c.clockRate === 8000);
+    const fallback = init.audio.codecs[0];
+    this.codec = pcmu ? "PCMU/8000" : fallback ? `${fallback.name}/${fallback.clockRate}` : "none";
+    const direction: Direction = pcmu ? RECIPROCAL[init.audio.direction] : "Inactive";
+    const media = new Audio(init.audio.mid, direction);
+    if (pcmu) media.addAudioCodec(pcmu.payloadType, "PCMU/8000");
+    else if (fallback) media.addAudioCodec(fallback.payloadType, `${fallback.name}/${fallback.clockRate}`);
+    const ssrc = (Math.random() * 0xffff_ffff) >>> 0 || 1;
+    const sends = direction === "SendRecv" || direction === "SendOnly";
+    if (sends) media.addSSRC(ssrc, "realtime-peer", "realtime-peer", "voice");
+    const track = this.#pc.addTrack(media);
+    this.receiver = pcmu ? new TrackReceiver(pcmu.payloadType) : null;
+    track.onMessage((packet) => this.receiver?.receive(packet));
+    if (pcmu && sends) this.#voice = new VoiceTrack(track, pcmu.payloadType, ssrc);
+    this.session = new CallSession({
+      callId: init.id,
+      session: init.session,
+      transmit: (json) => (this.#channel?.isOpen() ? this.#channel.sendMessage(json) : false),
+      voice: () => this.#voice,
+      recorder: init.recorder,
+      log: this.log,
+    });
+    this.#pc.onDataChannel((channel) => {
+      if (channel.getLabel() !== "oai-events" || this.#channel) return;
+      this.#channel = channel;
+      this.dataChannelOpenedAt = nowMs();
+      channel.onMessage((message) => this.session.handle(message));
+      channel.onClosed(() => this.end("data_channel_closed"));
+      this.state = "connected";
+      this.session.start();
+    });
+    this.#pc.onStateChange((state) => {
+      if (state === "failed") this.end("transport_failed", "failed");
+      else if (state === "closed" || state === "disconnected") this.end(`transport_${state}`);
+    });
+    this.#limit = setTimeout(() => this.end("session_limit"), SESSION_LIMIT_MS);
+    this.#limit.unref();
+  }
+
+  /** Creates the call from a checked offer and resolves with the SDP answer once gathering is complete. */
+  static async answer(init: CallInit): Promise<{ call: Call; answer: string }> {
+    const call = new Call(init);
+    const gathered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("ICE gathering timed out")), GATHER_TIMEOUT_MS);
+      call.#pc.onGatheringStateChange((state) => {
+        if (state === "complete") {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    try {
+      call.#pc.setRemoteDescription(init.offer, "offer");
+      await gathered;
+      const answer = call.#pc.localDescription();
+      if (!answer?.sdp) throw new Error("no local description after gathering");
+      return { call, answer: answer.sdp };
+    } catch (error) {
+      call.end("answer_failed", "failed");
+      throw error;
+    }
+  }
+
+  /** The voice track, when the negotiated direction lets the peer send audio. */
+  get voice(): VoiceTrack | null {
+    return this.#voice;
+  }
+
+  /** True while the data channel is open. */
+  get channelOpen(): boolean {
+    return this.#channel?.isOpen() ?? false;
+  }
+
+  /** Test hook: closes the data channel as a network fault would (the call then ends as `data_channel_closed`). */
+  dropDataChannel(): boolean {
+    if (!this.#channel?.isOpen()) return false;
+    this.#channel.close();
+    return true;
+  }
+
+  /** Ends the call once: stops the voice, writes the recordings, closes the transport. */
+  end(reason: string, state: CallState = "closed"): void {
+    if (this.endedAt !== null) return;
+    this.endedAt = nowMs();
+    this.endReason = reason;
+    this.state = state;
+    clearTimeout(this.#limit);
+    this.session.close();
+    if (this.receiver && this.receiver.stats.samples > 0)
+      this.#init.recorder.write(`${this.id}-track.wav`, this.receiver.pcm());
+    try {
+      this.#channel?.close();
+      this.#pc.close();
+    } catch {
+      // Closing an already-failed transport may throw; the call is over either way.
+    }
+    this.#init.onEnded(this);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * CLI: `node demo/local-peer/main.ts [--port 0] [--recordings DIR] [--api-key KEY]`. Prints one JSON line
+ * `{"url": …, "api_key": …, "recordings": …}` on stdout once listening, so a parent process can read the URL.
+ * The key defaults to `$LOCAL_PEER_API_KEY`, else a random `sk-local-…`. SIGINT/SIGTERM end live calls (writing
+ * their recordings) before exiting.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startLocalPeer } from "./local-peer.ts";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    recordings: { type: "string" },
+    "api-key": { type: "string" },
+  },
+});
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`--port must be an integer in 0..65535, got '${values.port}'`);
+  process.exit(2);
+}
+const peer = await startLocalPeer({
+  port,
+  apiKey: values["api-key"] ?? process.env.LOCAL_PEER_API_KEY,
+  recordings: values.recordings ? resolve(values.recordings) : undefined,
+});
+process.stdout.write(
+  `${JSON.stringify({ url: peer.url, api_key: peer.apiKey, recordings: peer.recordings })}\n`,
+);
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    peer.close().then(() => process.exit(0));
+  });

@@ -1,0 +1,85 @@
+/**
+ * What arrives on the browser's audio track (the client's `audio: 'track'` mode): RTP packets are counted, and
+ * G.711 μ-law payloads (the only codec the peer's answer offers) are decoded and resampled to 24 kHz PCM16 so
+ * they can be recorded like appended audio. Packets are placed by their RTP timestamp, so a gap (discontinuous
+ * transmission, a lost packet) becomes silence of the right length; reordered packets within one packet of
+ * lateness are dropped and counted rather than reordered.
+ */
+import { Resampler } from "../../worklet/dsp/resampler.ts";
+import { mulawToLinear } from "./g711.ts";
+import { parseRtp } from "./rtp.ts";
+
+/** Track reception counters. */
+export interface TrackStats {
+  packets: number;
+  bytes: number;
+  rtcpPackets: number;
+  latePackets: number;
+  /** Decoded 24 kHz samples (0 when the codec is not decodable here). */
+  samples: number;
+}
+
+/** Longest gap filled with silence, in 8 kHz samples (2 s); longer gaps are treated as a restart. */
+const MAX_GAP = 16_000;
+
+export class TrackReceiver {
+  readonly stats: TrackStats = { packets: 0, bytes: 0, rtcpPackets: 0, latePackets: 0, samples: 0 };
+  readonly #pcmuPayloadType: number;
+  readonly #resampler = new Resampler(8000, 24_000);
+  readonly #chunks: Int16Array[] = [];
+  #nextTimestamp: number | undefined;
+  #skip: number;
+
+  constructor(pcmuPayloadType: number) {
+    this.#pcmuPayloadType = pcmuPayloadType;
+    this.#skip = this.#resampler.delaySamples;
+  }
+
+  /** Handles one packet from `Track.onMessage` (RTP or RTCP). */
+  receive(packet: Uint8Array): void {
+    const rtp = parseRtp(packet);
+    if (!rtp) {
+      this.stats.rtcpPackets++;
+      return;
+    }
+    this.stats.packets++;
+    this.stats.bytes += packet.length;
+    if (rtp.payloadType !== this.#pcmuPayloadType) return;
+    let gap = 0;
+    if (this.#nextTimestamp !== undefined) {
+      const delta = (rtp.timestamp - this.#nextTimestamp) | 0;
+      if (delta < 0) {
+        this.stats.latePackets++;
+        return;
+      }
+      gap = delta <= MAX_GAP ? delta : 0;
+    }
+    this.#nextTimestamp = (rtp.timestamp + rtp.payload.length) >>> 0;
+    const narrow = new Float32Array(gap + rtp.payload.length);
+    for (let i = 0; i < rtp.payload.length; i++)
+      narrow[gap + i] = mulawToLinear(rtp.payload[i] as number) / 32768;
+    this.#emit(this.#resampler.process(narrow));
+  }
+
+  /** The decoded audio so far, 24 kHz PCM16. */
+  pcm(): Int16Array {
+    const out = new Int16Array(this.stats.samples);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+
+  #emit(wide: Float32Array): void {
+    const drop = Math.min(this.#skip, wide.length);
+    this.#skip -= drop;
+    const body = wide.subarray(drop);
+    const chunk = new Int16Array(body.length);
+    for (let i = 0; i < body.length; i++)
+      chunk[i] = Math.max(-32768, Math.min(32767, Math.round((body[i] as number) * 32768)));
+    this.#chunks.push(chunk);
+    this.stats.samples += chunk.length;
+  }
+}

@@ -35,7 +35,7 @@ export interface FrameMessage {
   seq: number;
   /** Index of the frame's first sample in the 24 kHz output stream since the processor started. */
   timestamp: number;
-  /** Mono 24 kHz PCM16, little-endian, `frameMs × 24` samples (shorter only for a flushed tail). Transferred. */
+  /** Mono 24 kHz PCM16, little-endian, `frameMs × 24` samples (shorter only at a `flush` or a `frameMs` change). Transferred. */
   pcm: ArrayBuffer;
   /** VAD speech probability of this frame, in [0, 1]. */
   probability: number;

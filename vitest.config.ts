@@ -1,11 +1,26 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { fakeOpenAI, WORKER_TEST_KEY } from "./test/fixtures/fake-openai.ts";
 
 export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // A known fake key: the tests search every response and log line for it.
+              bindings: {
+                OPENAI_API_KEY: WORKER_TEST_KEY,
+                OPENAI_BASE_URL: "https://openai.test/default/ok/v1",
+                UPSTREAM_TIMEOUT_MS: "1000",
+              },
+              // Every fetch leaving the worker (and the tests) lands in the fake OpenAI, in Node.
+              outboundService: (request) => fakeOpenAI(request as unknown as Request) as never,
+            },
+          }),
+        ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
       },
       {

@@ -1,6 +1,57 @@
+/**
+ * The edge worker: app assembly only. Order matters: security headers on everything; for the API, the policy
+ * (config) first, then origin allowlist + CORS (preflights end there), the per-client rate limit, the body limit,
+ * and the routes. Every error, thrown anywhere, is rendered once in `onError` as RFC 9457 problem details.
+ * Static assets (the demo page and browser bundles) are served by `[assets]` before the worker runs.
+ */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./app-env.ts";
+import { originGuard } from "./middleware/origin-guard.ts";
+import { loadPolicy } from "./middleware/policy.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
+import { Problem } from "./problem.ts";
+import { redact } from "./redact.ts";
+import { calls } from "./routes/calls.ts";
+import { clientSecrets } from "./routes/client-secrets.ts";
+import { legacySessions } from "./routes/legacy-sessions.ts";
 
-const app = new Hono<{ Bindings: Env }>();
+/** Largest request body accepted on the API, bytes (sessions with tools and instructions, SDP offers). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const app = new Hono<AppEnv>();
+
+app.use(secureHeaders());
 app.get("/healthz", (c) => c.json({ ok: true }));
+
+app.use("/v1/*", loadPolicy(), originGuard(), rateLimit());
+app.use(
+  "/v1/*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new Problem("payload_too_large", { detail: `At most ${MAX_BODY_BYTES} bytes` });
+    },
+  }),
+);
+app.route("/v1/realtime/client_secrets", clientSecrets);
+app.route("/v1/realtime/sessions", legacySessions);
+app.route("/v1/realtime/calls", calls);
+
+app.notFound((c) => new Problem("not_found").toResponse(c.req.path));
+
+app.onError((error, c) => {
+  if (error instanceof Problem) return error.toResponse(c.req.path);
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's own 4xx (e.g. a body the validator cannot read): keep the status, speak problem details.
+    const code = error.status === 413 ? "payload_too_large" : "invalid_request";
+    return new Problem(code, { detail: error.message }).toResponse(c.req.path);
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`unhandled: ${redact(message, [c.env.OPENAI_API_KEY])}`);
+  return new Problem("internal_error").toResponse(c.req.path);
+});
 
 export default app;

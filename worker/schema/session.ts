@@ -135,7 +135,9 @@ export const MaxOutputTokens = v.union([
 export const RealtimeSession = v.strictObject({
   type: v.literal("realtime"),
   model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
-  output_modalities: v.optional(v.union([v.tuple([v.literal("audio")]), v.tuple([v.literal("text")])])),
+  output_modalities: v.optional(
+    v.union([v.strictTuple([v.literal("audio")]), v.strictTuple([v.literal("text")])]),
+  ),
   instructions: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
   audio: v.optional(SessionAudio),
   tools: v.optional(v.pipe(v.array(FunctionTool), v.maxLength(128))),

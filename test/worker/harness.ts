@@ -1,0 +1,85 @@
+/**
+ * Drives the worker in workerd with the fake OpenAI behind miniflare's `outboundService`
+ * (test/fixtures/fake-openai.ts). Each call gets its own upstream run (to read back exactly the upstream
+ * requests it caused) and its own client IP (so the rate limiter only bites where a test wants it to).
+ */
+import { env } from "cloudflare:workers";
+import app from "../../worker/index.ts";
+import type { CapturedRequest } from "../fixtures/fake-openai.ts";
+
+export const ORIGIN = "https://edge.test";
+
+export interface SendOptions {
+  /** Fake upstream scenario: ok, timeout, status-NNN, garbage, invalid-offer. */
+  scenario?: string;
+  /** Variables overriding wrangler.toml's for this request. */
+  vars?: Partial<Record<keyof Env, string>>;
+  /** CF-Connecting-IP; a fresh one per request unless given. */
+  ip?: string;
+}
+
+export interface Sent {
+  res: Response;
+  /** The upstream requests this call caused, in order. */
+  upstream: () => Promise<CapturedRequest[]>;
+}
+
+let ipCounter = 0;
+
+/** Sends `init` to `path` on the worker; `json` sets a JSON body and content type. */
+export async function send(
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+  options: SendOptions = {},
+): Promise<Sent> {
+  const run = crypto.randomUUID();
+  const base = `https://openai.test/${run}/${options.scenario ?? "ok"}/v1`;
+  const headers = new Headers(init.headers);
+  ipCounter++;
+  headers.set(
+    "CF-Connecting-IP",
+    options.ip ?? `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`,
+  );
+  let body = init.body;
+  if ("json" in init) {
+    body = JSON.stringify(init.json);
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  }
+  const request = new Request(`${ORIGIN}${path}`, { method: init.method ?? "POST", headers, body });
+  const res = await app.fetch(request, { ...env, OPENAI_BASE_URL: base, ...options.vars });
+  return {
+    res,
+    upstream: async () =>
+      (await (await fetch(`https://openai.test/${run}/__requests`)).json()) as CapturedRequest[],
+  };
+}
+
+/** Sends a JSON body with POST. */
+export function postJson(path: string, json: unknown, options?: SendOptions): Promise<Sent> {
+  return send(path, { json }, options);
+}
+
+/** A plausible browser offer: one audio section and the data channel section. */
+export const OFFER = [
+  "v=0",
+  "o=- 1234567890 2 IN IP4 127.0.0.1",
+  "s=-",
+  "t=0 0",
+  "a=group:BUNDLE 0 1",
+  "a=msid-semantic: WMS",
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8",
+  "c=IN IP4 0.0.0.0",
+  "a=rtcp:9 IN IP4 0.0.0.0",
+  "a=ice-ufrag:abcd",
+  "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+  "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+  "a=setup:actpass",
+  "a=mid:0",
+  "a=sendrecv",
+  "a=rtpmap:111 opus/48000/2",
+  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+  "c=IN IP4 0.0.0.0",
+  "a=mid:1",
+  "a=sctp-port:5000",
+  "",
+].join("\r\n");

@@ -1,0 +1,127 @@
+/**
+ * RFC 9457 problem details: the one error shape of the worker, thrown anywhere as {@link Problem} and rendered in
+ * one place (`app.onError`). `code` is stable and machine-readable; `errors[].pointer` is an RFC 6901 JSON pointer
+ * into the request body (for a multipart body, into the part named by the first segment).
+ */
+
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { BaseIssue } from "valibot";
+
+/** Every `code` the worker answers with, with its HTTP status and title. */
+export const PROBLEMS = {
+  invalid_request: [400, "The request does not match the schema"],
+  malformed_json: [400, "The body is not valid JSON"],
+  malformed_body: [400, "The multipart body cannot be read"],
+  invalid_offer: [400, "The SDP offer is not usable"],
+  invalid_call_id: [400, "The call id is not a realtime call id"],
+  origin_not_allowed: [403, "This origin may not use the API"],
+  policy_violation: [403, "The request asks for something this deployment does not allow"],
+  not_found: [404, "No such route"],
+  call_not_found: [404, "No such call"],
+  payload_too_large: [413, "The body is too large"],
+  offer_too_large: [413, "The SDP offer is too large"],
+  unsupported_media_type: [415, "Unsupported content type"],
+  rate_limited: [429, "Too many requests from this client"],
+  server_misconfigured: [500, "The worker is misconfigured"],
+  internal_error: [500, "Internal error"],
+  upstream_error: [502, "OpenAI answered with an error or an unreadable reply"],
+  upstream_auth_failed: [502, "OpenAI refused this deployment's API key"],
+  upstream_rate_limited: [503, "OpenAI is rate limiting this deployment"],
+  upstream_timeout: [504, "OpenAI did not answer in time"],
+} as const satisfies Record<string, readonly [ContentfulStatusCode, string]>;
+
+/** A stable problem `code`. */
+export type ProblemCode = keyof typeof PROBLEMS;
+
+/** One bad field: where (JSON pointer), what is wrong, and optionally a finer stable code. */
+export interface ProblemField {
+  pointer: string;
+  detail: string;
+  code?: string;
+}
+
+/** What a thrower states; status and title follow from `code`. */
+export interface ProblemInit {
+  detail?: string;
+  errors?: ProblemField[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** The JSON body of a problem response (`application/problem+json`). */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ProblemCode;
+  detail?: string;
+  instance?: string;
+  errors?: ProblemField[];
+}
+
+/** An HTTP error carrying problem details; throw it from any handler or middleware. */
+export class Problem extends HTTPException {
+  readonly code: ProblemCode;
+  readonly detail: string | undefined;
+  readonly errors: ProblemField[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ProblemCode, init: ProblemInit = {}) {
+    const [status, title] = PROBLEMS[code];
+    super(status, { message: init.detail ?? title, cause: init.cause });
+    this.code = code;
+    this.detail = init.detail;
+    this.errors = init.errors;
+    this.headers = init.headers ?? {};
+  }
+
+  /** Renders the problem; `instance` is the request path. */
+  toResponse(instance?: string): Response {
+    const [status, title] = PROBLEMS[this.code];
+    const body: ProblemBody = {
+      type: `urn:realtime-voice-edge:problem:${this.code}`,
+      title,
+      status,
+      code: this.code,
+    };
+    if (this.detail !== undefined) body.detail = this.detail;
+    if (instance !== undefined) body.instance = instance;
+    if (this.errors !== undefined) body.errors = this.errors;
+    return new Response(JSON.stringify(body), {
+      status,
+      headers: { ...this.headers, "Content-Type": "application/problem+json" },
+    });
+  }
+}
+
+/** RFC 6901: `~` → `~0`, `/` → `~1`, segments joined with `/` after a leading `/`. */
+export function jsonPointer(path: ReadonlyArray<string | number>): string {
+  return path.map((key) => `/${String(key).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+/** Valibot issues → fields. `prefix` is the pointer of the validated value inside the body ("" for the body). */
+export function issuesToFields(
+  issues: ReadonlyArray<BaseIssue<unknown>>,
+  prefix: ReadonlyArray<string | number> = [],
+): ProblemField[] {
+  return issues.map((issue) => {
+    const path = [...prefix, ...(issue.path ?? []).map((item) => item.key as string | number)];
+    const detail =
+      issue.type === "strict_object" && issue.expected === "never"
+        ? `Unknown field ${issue.received}: not allowed here`
+        : issue.message;
+    return { pointer: jsonPointer(path), detail };
+  });
+}
+
+/** Policy violations (pointers relative to the GA session) → 403 `policy_violation`, pointers mapped into the body. */
+export function policyProblem(
+  violations: ReadonlyArray<ProblemField>,
+  toBody: (pointer: string) => string,
+): Problem {
+  return new Problem("policy_violation", {
+    detail: violations.map((field) => field.detail).join("; "),
+    errors: violations.map((field) => ({ ...field, pointer: toBody(field.pointer) })),
+  });
+}

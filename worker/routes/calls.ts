@@ -1,0 +1,110 @@
+/**
+ * `POST /v1/realtime/calls`: the SDP proxy (OpenAI's unified interface). The browser posts its offer as
+ * `application/sdp` (session from the `model`/`voice` query and the policy) or as `multipart/form-data` with parts
+ * `sdp` and `session` (a GA session, JSON); the worker checks the offer, polices the session and posts both
+ * upstream with the server key. Answer: 201, the SDP answer, `Location: /v1/realtime/calls/{call_id}`.
+ * No key of any kind reaches the browser, and `session.update` cannot widen what the policy set at mint time
+ * beyond what OpenAI lets a call change.
+ *
+ * `POST /v1/realtime/calls/{call_id}/hangup`: ends a call with the server key.
+ */
+import { vValidator } from "@hono/valibot-validator";
+import { Hono } from "hono";
+import * as v from "valibot";
+import type { AppEnv } from "../app-env.ts";
+import { CALL_ID, createCall, hangupCall, upstreamOf } from "../openai.ts";
+import { applyPolicy } from "../policy.ts";
+import { issuesToFields, Problem, policyProblem } from "../problem.ts";
+import { REALTIME_VOICES, RealtimeSession } from "../schema/session.ts";
+import { checkOffer } from "../sdp.ts";
+import { rejectInvalid } from "../validation.ts";
+
+const CallQuery = v.strictObject({
+  model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+  voice: v.optional(
+    v.picklist(REALTIME_VOICES, `Invalid voice: expected one of ${REALTIME_VOICES.join(", ")}`),
+  ),
+});
+
+const CallParam = v.object({ id: v.pipe(v.string(), v.regex(CALL_ID, "Expected a call id rtc_…")) });
+
+const SDP_TYPE = /^application\/sdp\s*(;|$)/i;
+const MULTIPART_TYPE = /^multipart\/form-data\s*;/i;
+const PARTS = new Set(["sdp", "session"]);
+
+interface CallRequest {
+  sdp: string;
+  session: RealtimeSession;
+  /** Where the session came from, to point policy violations at it. */
+  pointerBase: string;
+}
+
+async function readCallRequest(req: Request, query: v.InferOutput<typeof CallQuery>): Promise<CallRequest> {
+  const type = req.headers.get("Content-Type") ?? "";
+  const fromQuery: RealtimeSession = { type: "realtime" };
+  if (query.model !== undefined) fromQuery.model = query.model;
+  if (query.voice !== undefined) fromQuery.audio = { output: { voice: query.voice } };
+  if (SDP_TYPE.test(type)) return { sdp: await req.text(), session: fromQuery, pointerBase: "/query" };
+  if (!MULTIPART_TYPE.test(type))
+    throw new Problem("unsupported_media_type", {
+      detail: "Send the offer as application/sdp, or as multipart/form-data with parts sdp and session",
+    });
+
+  let form: FormData;
+  try {
+    form = await req.formData();
+  } catch {
+    throw new Problem("malformed_body");
+  }
+  const unknown = [...new Set(form.keys())].filter((key) => !PARTS.has(key) || form.getAll(key).length > 1);
+  if (unknown.length > 0)
+    throw new Problem("invalid_request", {
+      errors: unknown.map((key) => ({
+        pointer: `/${key}`,
+        detail: PARTS.has(key)
+          ? "Part given more than once"
+          : "Unknown part: only sdp and session are allowed",
+      })),
+    });
+  const sdpPart = form.get("sdp");
+  if (sdpPart === null)
+    throw new Problem("invalid_request", {
+      errors: [{ pointer: "/sdp", detail: "Missing part: the SDP offer" }],
+    });
+  const sdp = typeof sdpPart === "string" ? sdpPart : await sdpPart.text();
+
+  const sessionPart = form.get("session");
+  if (sessionPart === null) return { sdp, session: fromQuery, pointerBase: "/query" };
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof sessionPart === "string" ? sessionPart : await sessionPart.text());
+  } catch {
+    throw new Problem("malformed_json", { detail: "The session part is not valid JSON" });
+  }
+  const parsed = v.safeParse(RealtimeSession, json);
+  if (!parsed.success)
+    throw new Problem("invalid_request", { errors: issuesToFields(parsed.issues, ["session"]) });
+  return { sdp, session: parsed.output, pointerBase: "/session" };
+}
+
+export const calls = new Hono<AppEnv>()
+  .post("/", vValidator("query", CallQuery, rejectInvalid), async (c) => {
+    const request = await readCallRequest(c.req.raw, c.req.valid("query"));
+    const offer = checkOffer(request.sdp);
+    const verdict = applyPolicy({ session: request.session }, c.var.policy);
+    if (!verdict.ok)
+      throw policyProblem(verdict.violations, (pointer) =>
+        request.pointerBase === "/query"
+          ? `/query/${pointer === "/audio/output/voice" ? "voice" : pointer.slice(1)}`
+          : `/session${pointer}`,
+      );
+    const call = await createCall(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), offer, verdict.session);
+    return c.body(call.answer, 201, {
+      "Content-Type": "application/sdp",
+      Location: `/v1/realtime/calls/${call.callId}`,
+    });
+  })
+  .post("/:id/hangup", vValidator("param", CallParam, rejectInvalid), async (c) => {
+    await hangupCall(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), c.req.valid("param").id);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,42 @@
+/**
+ * `POST /v1/realtime/sessions`: the beta mint endpoint for clients that still speak it. Beta body → GA
+ * translation (with warnings) → policy → OpenAI's GA mint → an answer every legacy client can read.
+ */
+import { vValidator } from "@hono/valibot-validator";
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { jsonBody } from "../middleware/json-body.ts";
+import { mintClientSecret, upstreamOf } from "../openai.ts";
+import { applyPolicy } from "../policy.ts";
+import { policyProblem } from "../problem.ts";
+import { LegacySessionRequest } from "../schema/legacy.ts";
+import { legacySessionResponse } from "../schema/legacy-response.ts";
+import { rejectInvalid } from "../validation.ts";
+
+export const legacySessions = new Hono<AppEnv>().post(
+  "/",
+  jsonBody(),
+  vValidator("json", LegacySessionRequest, rejectInvalid),
+  async (c) => {
+    const translation = c.req.valid("json");
+    const policy = c.var.policy;
+    const verdict = applyPolicy(
+      { session: translation.session, expiresAfter: translation.expiresAfter },
+      policy,
+    );
+    if (!verdict.ok) throw policyProblem(verdict.violations, (pointer) => translation.sources[pointer] ?? "");
+    const minted = await mintClientSecret(upstreamOf(policy, c.env.OPENAI_API_KEY), {
+      expires_after: verdict.expiresAfter,
+      session: verdict.session,
+    });
+    return c.json(
+      legacySessionResponse({
+        minted,
+        sent: verdict.session,
+        translation,
+        webrtcUrl: `${policy.openaiBaseUrl}/realtime/calls`,
+        now: new Date(),
+      }),
+    );
+  },
+);

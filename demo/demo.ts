@@ -1,7 +1,8 @@
 /**
  * The demo page: one start/stop button over `connect()`, with a live level meter, the VAD timeline, counters,
  * the server events and the turns the peer recorded. Settings come from the form, pre-filled from the query
- * string (`?signaling=ephemeral&upstream=…&peer=…&processing=off`), so links and tests can choose them.
+ * string (`?signaling=ephemeral&upstream=…&peer=…&processing=off&vad={…}&frameMs=20`), so links and tests can
+ * choose them.
  */
 import type { ConnectOptions, FrameStats, RealtimeVoiceSession, ServerEvent } from "../worklet/index.ts";
 import { connect } from "../worklet/index.ts";
@@ -71,6 +72,11 @@ function options(): ConnectOptions {
   const result: ConnectOptions = { signaling: setting("signaling") === "ephemeral" ? "ephemeral" : "proxy" };
   const upstream = setting("upstream");
   if (upstream) result.upstreamUrl = upstream;
+  // Tuning for links and tests: `?vad={"hangoverMs":600}&frameMs=40`.
+  const vad = params.get("vad");
+  if (vad) result.vad = JSON.parse(vad) as ConnectOptions["vad"];
+  const frameMs = Number(params.get("frameMs"));
+  if (frameMs) result.frameMs = frameMs;
   if (!processingField.checked) {
     result.audio = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
   }
@@ -260,7 +266,7 @@ async function loadTurns(): Promise<void> {
   }
   let turns: Turn[];
   try {
-    const response = await fetch(`${peer}/recordings`);
+    const response = await fetch(`${peer}/recordings/`);
     if (!response.ok) throw new Error(`${response.status}`);
     turns = parseTurns((await response.json()) as unknown, peer);
   } catch (error) {
@@ -298,22 +304,24 @@ async function loadTurns(): Promise<void> {
   );
 }
 
-/** Reads the peer's recordings listing; tolerant of fields it does not know. */
+/** Reads the peer's `GET /recordings/` listing (newest first); tolerant of fields it does not know. */
 function parseTurns(body: unknown, peer: string): Turn[] {
   const list = Array.isArray(body) ? body : ((body as { recordings?: unknown })?.recordings ?? []);
   if (!Array.isArray(list)) return [];
   const turns: Turn[] = [];
   for (const entry of list as Array<Record<string, unknown>>) {
-    if (typeof entry?.url !== "string") continue;
-    const kind = entry.kind === "call" ? "Whole call" : "Turn";
-    const seconds = typeof entry.durationMs === "number" ? `${(entry.durationMs / 1000).toFixed(2)} s` : "";
+    const file = typeof entry?.file === "string" ? entry.file : null;
+    if (!file) continue;
+    const kind =
+      entry.kind === "turn" ? `Turn ${entry.turn}` : entry.kind === "track" ? "Audio track" : "Whole call";
+    const seconds = typeof entry.duration_s === "number" ? ` · ${entry.duration_s.toFixed(2)} s` : "";
     turns.push({
-      url: new URL(entry.url, `${peer}/`).href,
-      label: `${kind}${typeof entry.index === "number" ? ` ${entry.index + 1}` : ""}${seconds ? ` · ${seconds}` : ""}`,
-      detail: String(entry.callId ?? entry.id ?? ""),
+      url: `${peer}/recordings/${encodeURIComponent(file)}`,
+      label: `${kind}${seconds}`,
+      detail: String(entry.call_id ?? file),
     });
   }
-  return turns.reverse();
+  return turns.slice(0, 30);
 }
 
 $("refresh").addEventListener("click", () => void loadTurns());

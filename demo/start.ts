@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { buildAll } from "../scripts/build.ts";
 
 const root = join(import.meta.dirname, "..");
-const PEER_CLI = join(root, "demo/local-peer/cli.ts");
+const PEER_CLI = join(root, "demo/local-peer/main.ts");
 const READY_TIMEOUT_MS = 60_000;
 
 /** The running peer and worker. `stop()` ends both (their whole process groups) and resolves when they exited. */
@@ -35,6 +35,8 @@ export interface StackOptions {
   forceLocalPeer?: boolean;
   /** Extra arguments for the peer's CLI (for example a recordings folder). */
   peerArgs?: string[];
+  /** Extra `wrangler dev --var NAME:value` settings (for example `ALLOWED_ORIGINS`). */
+  vars?: Record<string, string>;
   /** Lines of the children's output go here (default: dropped). */
   log?: (line: string) => void;
 }
@@ -96,11 +98,10 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 interface PeerLine {
   url?: unknown;
-  apiKey?: unknown;
-  key?: unknown;
+  api_key?: unknown;
 }
 
-/** Starts the peer's CLI and reads the JSON line it prints: `{"url": …, "apiKey": …}`. */
+/** Starts the peer's CLI and reads the JSON line it prints: `{"url": …, "api_key": …}`. */
 async function startPeer(
   args: string[],
   log: (line: string) => void,
@@ -124,7 +125,7 @@ async function startPeer(
       }
       if (typeof parsed?.url !== "string") return;
       clearTimeout(timer);
-      const key = parsed.apiKey ?? parsed.key;
+      const key = parsed.api_key;
       resolve({
         child,
         url: parsed.url.replace(/\/+$/, ""),
@@ -167,6 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       peer = started;
       vars.push("--var", `OPENAI_BASE_URL:${started.url}/v1`, "--var", `OPENAI_API_KEY:${started.key}`);
     }
+    for (const [name, value] of Object.entries(options.vars ?? {})) vars.push("--var", `${name}:${value}`);
     const port = options.port || (await freePort());
     const wrangler = launch(
       join(root, "node_modules/.bin/wrangler"),

@@ -10,7 +10,7 @@
  * size. Run as `npm run build`; `--no-types` skips the declarations (faster, used by the tests).
  */
 import { execFile } from "node:child_process";
-import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -98,6 +98,14 @@ async function declarations(): Promise<void> {
     ],
     { cwd: root },
   );
+  // Only the library's surface ships; `.d.ts` files must import siblings as `.js` for consumers' resolvers.
+  await rm(join(out, "types/demo"), { recursive: true, force: true });
+  for (const entry of await readdir(join(out, "types"), { recursive: true })) {
+    if (!entry.endsWith(".d.ts")) continue;
+    const file = join(out, "types", entry);
+    const text = await readFile(file, "utf8");
+    await writeFile(file, text.replace(/(from\s+["'](?:\.{1,2}\/)[^"']*)\.ts(["'])/g, "$1.js$2"));
+  }
 }
 
 if (import.meta.main) {

@@ -221,7 +221,8 @@ export class RealtimeVoiceSession {
     if (!parsed.ok) throw new RangeError(`${parsed.message} (${parsed.field})`);
     this.#capture = parsed.options;
     this.#maxQueue = Math.max(1, Math.ceil((options.maxQueueMs ?? 10_000) / frameMs));
-    this.ready = this.#start();
+    // Started on the next microtask so that listeners attached right after connect() see "connecting".
+    this.ready = Promise.resolve().then(() => this.#start());
     // The promise is also observable through `state` and `error`; an unobserved rejection is not a bug here.
     this.ready.catch(() => {});
   }
@@ -384,6 +385,7 @@ export class RealtimeVoiceSession {
   }
 
   async #start(): Promise<void> {
+    if (this.#closed) return;
     const attempt = ++this.#attempt;
     this.#setState({ status: "connecting", attempt });
     try {

@@ -1,0 +1,104 @@
+/**
+ * One session on the demo page in real Chromium: open the page, press the button, let the fake microphone play,
+ * optionally take a screenshot, press the button again, and return what the page observed.
+ */
+import type { Browser, Page } from "playwright-core";
+
+/** A frame as the page's `frame` event reported it (`FrameStats` of `worklet/client.ts`). */
+export interface PageFrame {
+  seq: number;
+  timestamp: number;
+  bytes: number;
+  probability: number;
+  speech: boolean;
+  level: number;
+  fate: "sent" | "queued";
+}
+
+/** `window.realtimeVoiceDemo` of `demo/demo.ts`, as far as the tests read it (this tsconfig has no DOM types). */
+interface DemoGlobal {
+  realtimeVoiceDemo: {
+    session: { state: { status: string }; stats: DemoResult["stats"] } | null;
+    frames: PageFrame[];
+    speech: Array<{ type: "speechstart" | "speechend"; sample: number }>;
+    server: Array<{ type: string; [key: string]: unknown }>;
+    errors: Array<{ code: string; message: string }>;
+    states: string[];
+    callId: string | null;
+  };
+}
+
+/** What the page observed during one session, plus the session's final counters. */
+export interface DemoResult {
+  frames: PageFrame[];
+  speech: Array<{ type: "speechstart" | "speechend"; sample: number }>;
+  server: Array<{ type: string; [key: string]: unknown }>;
+  errors: Array<{ code: string; message: string }>;
+  states: string[];
+  callId: string | null;
+  stats: {
+    framesCaptured: number;
+    framesSent: number;
+    bytesSent: number;
+    framesQueued: number;
+    framesDropped: number;
+    speechFramesDropped: number;
+    inputRate: number;
+  };
+  pageErrors: string[];
+}
+
+export interface DemoRunOptions {
+  /** Demo URL including its query string. */
+  url: string;
+  /** How long to stream after the connection is up, in seconds. */
+  seconds: number;
+  /** Called while streaming, just before stopping (for example to take a screenshot). */
+  beforeStop?: (page: Page) => Promise<void>;
+}
+
+// Functions passed to page.evaluate/waitForFunction run in the page: they may not call helpers of this module.
+export async function runDemo(browser: Browser, options: DemoRunOptions): Promise<DemoResult> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (error) => pageErrors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error") pageErrors.push(message.text());
+  });
+  try {
+    await page.goto(options.url);
+    await page.click("#toggle");
+    await page.waitForFunction(
+      () =>
+        ["connected", "failed"].includes(
+          (globalThis as unknown as DemoGlobal).realtimeVoiceDemo.states.at(-1) ?? "",
+        ),
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
+    const failure = await page.evaluate(() =>
+      (globalThis as unknown as DemoGlobal).realtimeVoiceDemo.session?.state.status === "failed"
+        ? (globalThis as unknown as DemoGlobal).realtimeVoiceDemo.errors
+        : null,
+    );
+    if (failure) throw new Error(`the session failed: ${JSON.stringify(failure)}`);
+    await page.waitForTimeout(options.seconds * 1000);
+    await options.beforeStop?.(page);
+    await page.click("#toggle");
+    await page.waitForFunction(
+      () => (globalThis as unknown as DemoGlobal).realtimeVoiceDemo.states.at(-1) === "closed",
+      null,
+      { timeout: 10_000 },
+    );
+    const result = await page.evaluate(() => {
+      const { session, ...rest } = (globalThis as unknown as DemoGlobal).realtimeVoiceDemo;
+      return { ...rest, stats: session?.stats };
+    });
+    if (!result.stats) throw new Error("the page had no session");
+    return { ...result, stats: result.stats, pageErrors };
+  } finally {
+    await page.close();
+  }
+}

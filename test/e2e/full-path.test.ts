@@ -1,0 +1,195 @@
+/**
+ * The whole path on real parts: the demo page in Chromium (fake microphone playing recorded speech) → capture
+ * worklet → `wrangler dev` (the worker's SDP proxy) → the local realtime peer over WebRTC. Checks that every
+ * frame arrives once and in order, that the peer's recording equals the source resampled by sox over the speech,
+ * and that the local speech segments match the labels; prints frame latency (capture → peer) p50/p95.
+ *
+ * `E2E_INPUT_WAV=/abs/file.wav` runs the same checks on that file (labels from its energy) instead of the
+ * built 48 kHz and 44.1 kHz fixtures; `E2E_OUT=/abs/dir` receives each run's recording and `summary.json`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { decodeWav, toMono } from "../../demo/local-peer/wav.ts";
+import { type Stack, startStack } from "../../demo/start.ts";
+import { SEGMENTER_DEFAULTS } from "../../worklet/dsp/segmenter.ts";
+import { decodeAudio, labelSpeech, speechTestFile } from "../fixtures/speech-corpus.ts";
+import { compareOverRegions, percentile } from "./alignment.ts";
+import { launchWithMicrophone } from "./browser.ts";
+import { runDemo } from "./demo-run.ts";
+import { callRecording, listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
+
+const root = resolve(import.meta.dirname, "../..");
+const outDir = resolve(process.env.E2E_OUT ?? join(root, "test-results/e2e"));
+const PREFIX_S = SEGMENTER_DEFAULTS.prefixPaddingMs / 1000;
+const HANGOVER_S = SEGMENTER_DEFAULTS.hangoverMs / 1000;
+const TOLERANCE_S = 0.1;
+
+interface Input {
+  name: string;
+  path: string;
+  sampleRate: number;
+  seconds: number;
+  speech: Array<[number, number]>;
+}
+
+async function inputs(): Promise<Input[]> {
+  const given = process.env.E2E_INPUT_WAV;
+  if (given) {
+    const decoded = decodeWav(new Uint8Array(readFileSync(given)));
+    const mono = toMono(decoded);
+    return [
+      {
+        name: basename(given, ".wav"),
+        path: resolve(given),
+        sampleRate: decoded.sampleRate,
+        seconds: mono.length / decoded.sampleRate,
+        speech: labelSpeech(mono, decoded.sampleRate),
+      },
+    ];
+  }
+  const built = await Promise.all([
+    speechTestFile({ sampleRate: 48_000, seconds: 10, seed: 4 }),
+    speechTestFile({ sampleRate: 44_100, seconds: 10, seed: 5 }),
+  ]);
+  return built.map((file) => ({
+    name: `speech-${file.sampleRate}hz`,
+    path: file.path,
+    sampleRate: file.sampleRate,
+    seconds: file.samples.length / file.sampleRate,
+    speech: file.speech,
+  }));
+}
+
+/** Labelled segments as the segmenter should report them: pauses shorter than the hangover are bridged. */
+function expectedSegments(labels: Array<[number, number]>): Array<[number, number]> {
+  const merged: Array<[number, number]> = [];
+  for (const [start, end] of labels) {
+    const last = merged.at(-1);
+    if (last && start - last[1] < HANGOVER_S) last[1] = end;
+    else merged.push([start, end]);
+  }
+  return merged;
+}
+
+let stack: Stack;
+const cases = await inputs();
+
+beforeAll(async () => {
+  mkdirSync(outDir, { recursive: true });
+  stack = await startStack({ forceLocalPeer: true, peerArgs: ["--recordings", join(outDir, "recordings")] });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("demo page → worker → SDP proxy → local peer", () => {
+  test.each(cases)(
+    "$name: every frame once, in order; recording matches sox; segments match labels",
+    async (input) => {
+      const peer = stack.peerUrl as string;
+      let browser: Browser | undefined;
+      try {
+        browser = await launchWithMicrophone(input.path);
+        const demoUrl = `${stack.workerUrl}/?peer=${encodeURIComponent(peer)}&processing=off`;
+        const result = await runDemo(browser, {
+          url: demoUrl,
+          seconds: input.seconds + 1.2,
+          beforeStop: async (page) => {
+            const shot = await page.screenshot({ fullPage: true });
+            writeFileSync(join(outDir, `demo-${input.name}.png`), shot);
+            if (input === cases[0] && !process.env.E2E_INPUT_WAV) {
+              mkdirSync(join(root, "docs"), { recursive: true });
+              writeFileSync(join(root, "docs/demo.png"), shot);
+            }
+          },
+        });
+        expect(result.pageErrors).toEqual([]);
+        expect(result.errors).toEqual([]);
+        expect(result.stats.framesDropped).toBe(0);
+
+        const calls = await listCalls(peer);
+        const callId = result.callId ?? calls.at(-1)?.id;
+        expect(callId).toBeTruthy();
+        // The peer ends the call when the channel closes; the recording is complete then.
+        for (let i = 0; i < 50 && !(await listCalls(peer)).find((c) => c.id === callId)?.ended_at; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const appends = await receivedEvents(peer, callId as string, "input_audio_buffer.append");
+        const parsed = appends.map((event) => parseAppendId(event.event_id));
+        expect(parsed.every((id) => id !== null)).toBe(true);
+        expect(appends.filter((event) => event.error)).toEqual([]);
+        const seqs = parsed.map((id) => id?.seq as number);
+        const captured = result.frames.map((frame) => frame.seq);
+        // Every frame the worklet produced reached the peer exactly once, in capture order.
+        expect(captured).toEqual(captured.map((_, i) => i));
+        expect(seqs).toEqual(captured);
+
+        const latencies = appends.map((event, i) => event.received_at - (parsed[i]?.capturedAt as number));
+        const p50 = percentile(latencies, 50);
+        const p95 = percentile(latencies, 95);
+
+        const { wav, samples: recording } = await callRecording(peer, callId as string);
+        const bytes = appends.reduce((sum, event) => sum + (event.bytes ?? 0), 0);
+        expect(recording.length * 2).toBe(bytes);
+        const reference = await decodeAudio(input.path, 24_000);
+        const comparison = compareOverRegions(reference, recording, 24_000, input.speech);
+
+        // The client's sample clock starts at the first frame; recording index = stream index − first timestamp.
+        const first = result.frames[0]?.timestamp ?? 0;
+        const toSource = (sample: number) => (sample - first - comparison.delaySamples) / 24_000;
+        const segments: Array<[number, number]> = [];
+        for (const event of result.speech) {
+          if (event.type === "speechstart") segments.push([toSource(event.sample), Number.NaN]);
+          else if (segments.at(-1)) (segments.at(-1) as [number, number])[1] = toSource(event.sample);
+        }
+        const streamStart = toSource(first);
+        const expected = expectedSegments(input.speech).map(
+          ([start, end]) => [Math.max(start - PREFIX_S, streamStart), end + HANGOVER_S] as [number, number],
+        );
+
+        const summary = {
+          input: input.path,
+          inputRate: input.sampleRate,
+          contextRate: result.stats.inputRate,
+          frames: captured.length,
+          framesDropped: result.stats.framesDropped,
+          bytes,
+          latencyMs: { p50, p95, max: Math.max(...latencies) },
+          alignment: comparison,
+          snrDb: comparison.snrDb,
+          segments,
+          expectedSegments: expected,
+          labels: input.speech,
+        };
+        const caseDir = join(outDir, input.name);
+        mkdirSync(caseDir, { recursive: true });
+        writeFileSync(join(caseDir, "recording.wav"), wav);
+        writeFileSync(join(caseDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+        console.log(
+          `[e2e] ${input.name}: ${captured.length} frames, context ${result.stats.inputRate} Hz, ` +
+            `latency p50 ${p50.toFixed(1)} ms p95 ${p95.toFixed(1)} ms, SNR ${comparison.snrDb.toFixed(1)} dB ` +
+            `(delay ${(comparison.delaySamples / 24).toFixed(1)} ms, gain ${comparison.gain.toFixed(3)}), ` +
+            `${segments.length} segments vs ${expected.length} expected`,
+        );
+
+        expect(comparison.snrDb).toBeGreaterThanOrEqual(30);
+        expect(segments.length).toBe(expected.length);
+        segments.forEach(([start, end], i) => {
+          const [wantStart, wantEnd] = expected[i] as [number, number];
+          expect(
+            Math.abs(start - wantStart),
+            `segment ${i} start ${start} vs ${wantStart}`,
+          ).toBeLessThanOrEqual(TOLERANCE_S);
+          expect(Math.abs(end - wantEnd), `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(
+            TOLERANCE_S,
+          );
+        });
+      } finally {
+        await browser?.close();
+      }
+    },
+  );
+});

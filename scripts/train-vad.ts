@@ -1,0 +1,328 @@
+/**
+ * Trains the VAD's tiny classifier and writes `worklet/dsp/vad-weights.ts`: `node scripts/train-vad.ts`.
+ *
+ * Data (all built at run time from installed Debian packages, see test/fixtures/speech-corpus.ts):
+ * - speech: 2 × 120 s of KLettres letters and syllables in the *tune* languages only (cs, da, de, es, fr, hu,
+ *   it, nl, pt_BR, ru), with 0.3–1.5 s pauses, labelled by energy on the clean source; every clip clean and
+ *   mixed with sox white, pink and brown noise at 20, 10, 5 and 0 dB SNR (over speech frames);
+ * - non-speech: synthetic beeps, dual tones, bells, chirps, warbles and clicks generated here (not the
+ *   freedesktop event sounds, which stay a held-out test of false alarms).
+ * The held-out languages (ar, en, en_GB, he, lt, nb, nds, tn, uk) and the ALSA prompts are only scored, never
+ * trained on; the script prints AUC per condition on both splits and event-sound false alarms.
+ *
+ * Model: standardised features → 12 tanh units → sigmoid, trained with Adam on cross-entropy; the
+ * standardisation is folded into the first layer before writing.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  eventSounds,
+  NOISE_CONDITIONS,
+  noisyVadSet,
+  random,
+  type VadSet,
+  vadSet,
+} from "../test/fixtures/speech-corpus.ts";
+import { labelGrid, onGrid, rocAuc, runDetector } from "../test/fixtures/vad-metrics.ts";
+import { VAD_FEATURE_COUNT, VoiceActivityDetector } from "../worklet/dsp/vad.ts";
+
+const RATE = 24000;
+const HIDDEN = 12;
+const F = VAD_FEATURE_COUNT;
+
+/** Features of every 20 ms hop of `signal`, with the share of labelled speech in the hop as the target. */
+function extract(signal: Float32Array, grid: Uint8Array | null): { x: Float32Array; y: Float32Array } {
+  const vad = new VoiceActivityDetector({ sampleRate: RATE });
+  const hop = vad.hopSize;
+  const hops = Math.floor(signal.length / hop);
+  const x = new Float32Array(hops * F);
+  const y = new Float32Array(hops);
+  const per = hop / (RATE / 100);
+  for (let i = 0; i < hops; i++) {
+    vad.process(signal.subarray(i * hop, (i + 1) * hop));
+    x.set(vad.features, i * F);
+    if (grid) {
+      let s = 0;
+      for (let j = 0; j < per; j++) s += grid[i * per + j] ?? 0;
+      y[i] = s / per;
+    }
+  }
+  return { x, y };
+}
+
+/** Synthetic non-speech events (tones, bells, chirps, warbles, clicks) over a faint noise floor. */
+function syntheticEvents(seconds: number, seed: number): Float32Array {
+  const rand = random(seed);
+  const out = new Float32Array(seconds * RATE);
+  for (let i = 0; i < out.length; i++)
+    out[i] = (rand() * 2 - 1) * 10 ** ((-62 + 10 * Math.sin(i / 96000)) / 20);
+  let at = RATE;
+  while (at < out.length - RATE) {
+    const kind = Math.floor(rand() * 6);
+    const dur = Math.floor((0.08 + rand() * 1.4) * RATE);
+    const amp = 10 ** ((-36 + 28 * rand()) / 20);
+    const f1 = 300 * 12 ** rand();
+    const partials: Array<[freq: number, gain: number, decay: number]> = [];
+    if (kind === 0) partials.push([f1, 1, 0]);
+    else if (kind === 1) partials.push([f1, 1, 0], [f1 * (1.05 + rand() * 0.6), 1, 0]);
+    else if (kind === 2)
+      for (const r of [1, 2.76, 5.4, 8.93]) partials.push([f1 * r, 1 / r, 3 + rand() * 12]);
+    else if (kind === 3) {
+      const f0 = 300 + rand() * 900;
+      const n = 2 + Math.floor(rand() * 6);
+      for (let h = 1; h <= n; h++) partials.push([f0 * h, 1 / h, rand() * 6]);
+    }
+    const sweep = kind === 4 ? (rand() < 0.5 ? 3 : 1 / 3) : 1;
+    const warble = kind === 5 ? [15 + rand() * 15, 0.05 + rand() * 0.1] : [0, 0];
+    if (kind >= 4) partials.push([f1, 1, 0]);
+    const end = Math.min(out.length, at + dur);
+    if (rand() < 0.2) {
+      // Click or shutter: a short noise burst.
+      const n = Math.floor((0.005 + rand() * 0.08) * RATE);
+      for (let i = 0; i < n && at + i < out.length; i++)
+        out[at + i] = (out[at + i] as number) + amp * (rand() * 2 - 1) * Math.exp(-i / (n / 4));
+    } else {
+      const phase = partials.map(() => 0);
+      for (let i = at; i < end; i++) {
+        const t = (i - at) / RATE;
+        const env = Math.min(1, t / 0.005) * Math.min(1, (end - i) / (0.01 * RATE));
+        let v = 0;
+        for (let p = 0; p < partials.length; p++) {
+          const [freq, gain, decay] = partials[p] as [number, number, number];
+          const f =
+            freq *
+            sweep ** (t / (dur / RATE)) *
+            (1 + (warble[1] as number) * Math.sin(2 * Math.PI * (warble[0] as number) * t));
+          phase[p] =
+            ((phase[p] as number) + (2 * Math.PI * Math.min(f, RATE / 2 - 100)) / RATE) % (2 * Math.PI);
+          v += gain * Math.exp(-decay * t) * Math.sin(phase[p] as number);
+        }
+        out[i] = (out[i] as number) + amp * env * v;
+      }
+    }
+    at = end + Math.floor((0.1 + rand()) * RATE);
+  }
+  return out;
+}
+
+interface Model {
+  w1: Float64Array;
+  b1: Float64Array;
+  w2: Float64Array;
+  b2: number;
+}
+
+function forward(m: Model, x: Float32Array, o: number, h: Float64Array): number {
+  let out = m.b2;
+  for (let j = 0; j < HIDDEN; j++) {
+    let a = m.b1[j] as number;
+    for (let i = 0; i < F; i++) a += (m.w1[j * F + i] as number) * (x[o + i] as number);
+    const t = Math.tanh(a);
+    h[j] = t;
+    out += (m.w2[j] as number) * t;
+  }
+  return 1 / (1 + Math.exp(-out));
+}
+
+function train(x: Float32Array, y: Float32Array, weight: Float32Array, epochs: number, seed: number): Model {
+  const n = y.length;
+  const rand = random(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const m: Model = {
+    w1: Float64Array.from({ length: HIDDEN * F }, () => gauss() / Math.sqrt(F)),
+    b1: new Float64Array(HIDDEN),
+    w2: Float64Array.from({ length: HIDDEN }, () => gauss() / Math.sqrt(HIDDEN)),
+    b2: 0,
+  };
+  const params = [m.w1, m.b1, m.w2];
+  const grads = params.map((p) => new Float64Array(p.length));
+  const mom = params.map((p) => new Float64Array(p.length));
+  const vel = params.map((p) => new Float64Array(p.length));
+  let gb2 = 0;
+  let mb2 = 0;
+  let vb2 = 0;
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const h = new Float64Array(HIDDEN);
+  const batch = 256;
+  let step = 0;
+  const lr = 3e-3;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    let loss = 0;
+    for (let b = 0; b < n; b += batch) {
+      for (const g of grads) g.fill(0);
+      gb2 = 0;
+      let wsum = 0;
+      for (let k = b; k < Math.min(n, b + batch); k++) {
+        const s = order[k] as number;
+        const p = forward(m, x, s * F, h);
+        const t = y[s] as number;
+        const w = weight[s] as number;
+        wsum += w;
+        loss -= w * (t * Math.log(p + 1e-9) + (1 - t) * Math.log(1 - p + 1e-9));
+        const d = w * (p - t);
+        gb2 += d;
+        for (let j = 0; j < HIDDEN; j++) {
+          const hj = h[j] as number;
+          (grads[2] as Float64Array)[j] += d * hj;
+          const dh = d * (m.w2[j] as number) * (1 - hj * hj);
+          (grads[1] as Float64Array)[j] += dh;
+          const g1 = grads[0] as Float64Array;
+          for (let i = 0; i < F; i++) g1[j * F + i] += dh * (x[s * F + i] as number);
+        }
+      }
+      step++;
+      const c1 = 1 - 0.9 ** step;
+      const c2 = 1 - 0.999 ** step;
+      for (let q = 0; q < params.length; q++) {
+        const p = params[q] as Float64Array;
+        const g = grads[q] as Float64Array;
+        const mq = mom[q] as Float64Array;
+        const vq = vel[q] as Float64Array;
+        for (let i = 0; i < p.length; i++) {
+          const gi = (g[i] as number) / wsum + (q === 0 ? 1e-4 * (p[i] as number) : 0);
+          mq[i] = 0.9 * (mq[i] as number) + 0.1 * gi;
+          vq[i] = 0.999 * (vq[i] as number) + 0.001 * gi * gi;
+          p[i] =
+            (p[i] as number) - (lr * ((mq[i] as number) / c1)) / (Math.sqrt((vq[i] as number) / c2) + 1e-8);
+        }
+      }
+      const g = gb2 / wsum;
+      mb2 = 0.9 * mb2 + 0.1 * g;
+      vb2 = 0.999 * vb2 + 0.001 * g * g;
+      m.b2 -= (lr * (mb2 / c1)) / (Math.sqrt(vb2 / c2) + 1e-8);
+    }
+    if (epoch % 5 === 4 || epoch === epochs - 1)
+      console.error(`epoch ${epoch + 1}: loss ${(loss / n).toFixed(4)}`);
+  }
+  return m;
+}
+
+async function conditionsOf(set: VadSet): Promise<Array<{ name: string; signal: Float32Array }>> {
+  const out: Array<{ name: string; signal: Float32Array }> = [];
+  let seed = 0;
+  for (const c of NOISE_CONDITIONS)
+    out.push({ name: c.name, signal: await noisyVadSet(set, c.kind, c.snrDb, seed++) });
+  return out;
+}
+
+/** AUC per condition on both splits and event-sound false alarms, with the weights the VAD module loaded. */
+async function score(): Promise<void> {
+  const rows: string[] = ["| condition | tune AUC | held-out AUC |", "|---|---|---|"];
+  const splits = [await vadSet({ split: "tune", seed: 7 }), await vadSet({ split: "heldout", seed: 7 })];
+  const results = new Map<string, number[]>();
+  for (const set of splits) {
+    const grid = labelGrid(set.speech, RATE, set.clean.length);
+    for (const { name, signal } of await conditionsOf(set)) {
+      const vad = new VoiceActivityDetector({ sampleRate: RATE });
+      const track = runDetector(signal, 480, (f) => vad.process(f));
+      const auc = rocAuc(onGrid(track, RATE, grid.length), grid);
+      results.set(name, [...(results.get(name) ?? []), auc]);
+    }
+  }
+  for (const [name, [a, b]] of results) rows.push(`| ${name} | ${a?.toFixed(3)} | ${b?.toFixed(3)} |`);
+  let alarms = 0;
+  let frames = 0;
+  for (const { samples } of await eventSounds(RATE)) {
+    const vad = new VoiceActivityDetector({ sampleRate: RATE });
+    const lead = new Float32Array(RATE / 2);
+    const r = random(5);
+    for (let i = 0; i < lead.length; i++) lead[i] = (r() * 2 - 1) * 5.5e-4;
+    vad.process(lead);
+    const track = runDetector(samples, 480, (f) => vad.process(f));
+    for (const p of track.probabilities) if (p >= 0.5) alarms++;
+    frames += track.probabilities.length;
+  }
+  console.log(rows.join("\n"));
+  console.log(`event-sound false alarms at 0.5: ${((100 * alarms) / frames).toFixed(1)} %`);
+}
+
+if (process.argv.includes("--score")) {
+  await score();
+  process.exit(0);
+}
+
+const tuneSets = [await vadSet({ split: "tune", seed: 7 }), await vadSet({ split: "tune", seed: 8 })];
+const xs: Float32Array[] = [];
+const ys: Float32Array[] = [];
+const ws: Float32Array[] = [];
+for (const set of tuneSets) {
+  const grid = labelGrid(set.speech, RATE, set.clean.length);
+  for (const { signal } of await conditionsOf(set)) {
+    const { x, y } = extract(signal, grid);
+    xs.push(x);
+    ys.push(y);
+    ws.push(new Float32Array(y.length).fill(1));
+  }
+}
+{
+  const { x, y } = extract(syntheticEvents(240, 3), null);
+  xs.push(x);
+  ys.push(y);
+  // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
+  ws.push(new Float32Array(y.length).fill(4));
+}
+const concat = (parts: Float32Array[]) => {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+const X = concat(xs);
+const Y = concat(ys);
+const W = concat(ws);
+const n = Y.length;
+const mean = new Float64Array(F);
+const std = new Float64Array(F);
+for (let s = 0; s < n; s++)
+  for (let i = 0; i < F; i++) mean[i] = (mean[i] as number) + (X[s * F + i] as number) / n;
+for (let s = 0; s < n; s++)
+  for (let i = 0; i < F; i++)
+    std[i] = (std[i] as number) + ((X[s * F + i] as number) - (mean[i] as number)) ** 2 / n;
+for (let i = 0; i < F; i++) std[i] = Math.sqrt(std[i] as number) || 1;
+for (let s = 0; s < n; s++)
+  for (let i = 0; i < F; i++)
+    X[s * F + i] = ((X[s * F + i] as number) - (mean[i] as number)) / (std[i] as number);
+console.error(`training on ${n} hops (${(n / 50 / 60).toFixed(1)} min of audio)`);
+const model = train(X, Y, W, Number(process.env.EPOCHS ?? 30), 11);
+
+// Fold the standardisation into the first layer: w' = w / std, b' = b − Σ w · mean / std.
+const w1 = new Float64Array(HIDDEN * F);
+const b1 = new Float64Array(HIDDEN);
+for (let j = 0; j < HIDDEN; j++) {
+  let b = model.b1[j] as number;
+  for (let i = 0; i < F; i++) {
+    const w = (model.w1[j * F + i] as number) / (std[i] as number);
+    w1[j * F + i] = w;
+    b -= w * (mean[i] as number);
+  }
+  b1[j] = b;
+}
+const fmt = (a: ArrayLike<number>) => `[${Array.from(a, (v) => Number(v.toPrecision(6))).join(", ")}]`;
+const source = `/**
+ * Classifier weights of the voice activity detector (\`vad.ts\`): ${F} features → ${HIDDEN} tanh units → sigmoid,
+ * with the feature standardisation folded into the first layer. Generated by \`node scripts/train-vad.ts\` (see
+ * that script for the training data: KLettres speech in the tune languages, clean and with sox white/pink/brown
+ * noise at 20/10/5/0 dB SNR, plus synthetic tones, bells, chirps and clicks as non-speech). Do not edit by hand.
+ */
+export const VAD_WEIGHTS = {
+  inputs: ${F},
+  hidden: ${HIDDEN},
+  w1: ${fmt(w1)},
+  b1: ${fmt(b1)},
+  w2: ${fmt(model.w2)},
+  b2: ${Number(model.b2.toPrecision(6))},
+} as const;
+`;
+writeFileSync(join(import.meta.dirname, "../worklet/dsp/vad-weights.ts"), source);
+console.error("wrote worklet/dsp/vad-weights.ts");
+
+// Score with the freshly written weights in a child process (this process still holds the old module).
+const { spawnSync } = await import("node:child_process");
+spawnSync(process.execPath, [join(import.meta.dirname, "train-vad.ts"), "--score"], { stdio: "inherit" });

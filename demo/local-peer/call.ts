@@ -151,6 +151,7 @@ export class Call {
     this.state = state;
     clearTimeout(this.#limit);
     this.session.close();
+    this.receiver?.flush();
     if (this.receiver && this.receiver.stats.samples > 0)
       this.#init.recorder.write(`${this.id}-track.wav`, this.receiver.pcm());
     try {

@@ -170,7 +170,9 @@ export async function startLocalPeer(options: LocalPeerOptions = {}): Promise<Lo
 
   async function createCall(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const token = bearer(request);
-    const contentType = (request.headers["content-type"] ?? "").toLowerCase();
+    // The multipart boundary is case-sensitive: keep the header as sent, compare the media type case-insensitively.
+    const rawContentType = request.headers["content-type"] ?? "";
+    const contentType = rawContentType.toLowerCase();
     let offer: string;
     let session: EffectiveSession;
     const sessionId = newId("sess");
@@ -196,7 +198,7 @@ export async function startLocalPeer(options: LocalPeerOptions = {}): Promise<Lo
     } else {
       requireServerKey(request);
       if (contentType.startsWith("multipart/form-data")) {
-        const form = await readForm(request, contentType);
+        const form = await readForm(request, rawContentType);
         const sdp = form.get("sdp");
         if (sdp === null)
           throw new RealtimeHttpError(400, "missing_required_parameter", "Missing required part: 'sdp'.", {

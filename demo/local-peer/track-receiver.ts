@@ -29,6 +29,9 @@ export class TrackReceiver {
   readonly #chunks: Int16Array[] = [];
   #nextTimestamp: number | undefined;
   #skip: number;
+  /** 8 kHz samples fed to the resampler (including gap silence). */
+  #narrowSamples = 0;
+  #flushed = false;
 
   constructor(pcmuPayloadType: number) {
     this.#pcmuPayloadType = pcmuPayloadType;
@@ -54,11 +57,33 @@ export class TrackReceiver {
       }
       gap = delta <= MAX_GAP ? delta : 0;
     }
+    if (this.#flushed) return;
     this.#nextTimestamp = (rtp.timestamp + rtp.payload.length) >>> 0;
     const narrow = new Float32Array(gap + rtp.payload.length);
     for (let i = 0; i < rtp.payload.length; i++)
       narrow[gap + i] = mulawToLinear(rtp.payload[i] as number) / 32768;
+    this.#narrowSamples += narrow.length;
     this.#emit(this.#resampler.process(narrow));
+  }
+
+  /**
+   * Pushes the resampler's group delay out with zeros so the recording ends where the last packet ended
+   * (exactly 3 output samples per 8 kHz sample). Later packets are ignored.
+   */
+  flush(): void {
+    if (this.#flushed) return;
+    this.#flushed = true;
+    const want = this.#narrowSamples * 3;
+    if (this.stats.samples >= want) return;
+    this.#emit(this.#resampler.process(new Float32Array(Math.ceil(this.#resampler.delaySamples / 3) + 2)));
+    let excess = this.stats.samples - want;
+    while (excess > 0) {
+      const last = this.#chunks.pop() as Int16Array;
+      const keep = Math.max(0, last.length - excess);
+      if (keep > 0) this.#chunks.push(last.subarray(0, keep));
+      excess -= last.length - keep;
+      this.stats.samples -= last.length - keep;
+    }
   }
 
   /** The decoded audio so far, 24 kHz PCM16. */

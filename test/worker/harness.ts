@@ -16,6 +16,8 @@ export interface SendOptions {
   vars?: Partial<Record<keyof Env, string>>;
   /** CF-Connecting-IP; a fresh one per request unless given. */
   ip?: string;
+  /** Scheme of the upstream base URL (the local peer under `wrangler dev` is plain http). */
+  scheme?: "http" | "https";
 }
 
 export interface Sent {
@@ -33,7 +35,7 @@ export async function send(
   options: SendOptions = {},
 ): Promise<Sent> {
   const run = crypto.randomUUID();
-  const base = `https://openai.test/${run}/${options.scenario ?? "ok"}/v1`;
+  const base = `${options.scheme ?? "https"}://openai.test/${run}/${options.scenario ?? "ok"}/v1`;
   const headers = new Headers(init.headers);
   ipCounter++;
   headers.set(

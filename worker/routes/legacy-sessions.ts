@@ -9,7 +9,7 @@ import { jsonBody } from "../middleware/json-body.ts";
 import { mintClientSecret, upstreamOf } from "../openai.ts";
 import { applyPolicy } from "../policy.ts";
 import { policyProblem } from "../problem.ts";
-import { LegacySessionRequest } from "../schema/legacy.ts";
+import { LegacySessionRequest, retireBetaModel } from "../schema/legacy.ts";
 import { legacySessionResponse } from "../schema/legacy-response.ts";
 import { rejectInvalid } from "../validation.ts";
 
@@ -18,8 +18,8 @@ export const legacySessions = new Hono<AppEnv>().post(
   jsonBody(),
   vValidator("json", LegacySessionRequest, rejectInvalid),
   async (c) => {
-    const translation = c.req.valid("json");
     const policy = c.var.policy;
+    const translation = retireBetaModel(c.req.valid("json"), policy.allowedModels);
     const verdict = applyPolicy(
       { session: translation.session, expiresAfter: translation.expiresAfter },
       policy,

@@ -6,8 +6,11 @@
  * async-openai `SessionResource`, docs.rs `RealtimeSession`), a nested `config` (openai_rust_sdk), the zero values
  * of a Go DTO (`""`, `[]`, `0`, `null` for unset) optionally inside a `session.update` event envelope. Everything
  * GA dropped or that no API ever had is translated or dropped with a `warnings` entry, never silently.
+ * Serialisers that write unset options as `null` (serde without `skip_serializing_if`, pydantic `model_dump`) are
+ * read as unset wherever `null` has no meaning of its own.
  */
 import * as v from "valibot";
+import { jsonObject } from "./json-object.ts";
 import {
   type ExpiresAfter,
   ExpiresAfter as ExpiresAfterSchema,
@@ -48,89 +51,89 @@ const BetaVoice = v.picklist(
 
 const ms = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000));
 const BetaTurnDetection = v.nullable(
-  v.strictObject({
-    type: v.optional(v.picklist(["server_vad", "semantic_vad", "none"])),
-    threshold: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-    prefix_padding_ms: v.optional(ms),
-    silence_duration_ms: v.optional(ms),
-    idle_timeout_ms: v.optional(
+  jsonObject({
+    type: v.nullish(v.picklist(["server_vad", "semantic_vad", "none"])),
+    threshold: v.nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+    prefix_padding_ms: v.nullish(ms),
+    silence_duration_ms: v.nullish(ms),
+    idle_timeout_ms: v.nullish(
       v.nullable(v.pipe(v.number(), v.integer(), v.minValue(5_000), v.maxValue(30_000))),
     ),
-    eagerness: v.optional(v.picklist(["low", "medium", "high", "auto"])),
-    create_response: v.optional(v.boolean()),
-    interrupt_response: v.optional(v.boolean()),
+    eagerness: v.nullish(v.picklist(["low", "medium", "high", "auto"])),
+    create_response: v.nullish(v.boolean()),
+    interrupt_response: v.nullish(v.boolean()),
   }),
 );
 
 /** openai_rust_sdk's invented `config.voice_activity_detection` (no such field upstream). */
-const VoiceActivityDetection = v.strictObject({
+const VoiceActivityDetection = jsonObject({
   threshold: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
   prefix_padding_ms: ms,
   silence_duration_ms: ms,
 });
 
-const BetaTool = v.strictObject({
-  type: v.optional(v.literal("function")),
+const BetaTool = jsonObject({
+  type: v.nullish(v.literal("function")),
   name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "Expected 1–64 characters of [A-Za-z0-9_-]")),
-  description: v.optional(v.pipe(v.string(), v.maxLength(1_024))),
-  parameters: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  description: v.nullish(v.pipe(v.string(), v.maxLength(1_024))),
+  parameters: v.nullish(v.nullable(v.record(v.string(), v.unknown()))),
 });
 const BetaTools = v.nullable(v.pipe(v.array(BetaTool), v.maxLength(128)));
 
 const BetaToolChoice = v.union([
   v.picklist(["auto", "none", "required", ""]),
-  v.strictObject({ type: v.literal("function"), name: v.string() }),
+  jsonObject({ type: v.literal("function"), name: v.string() }),
 ]);
 
 const BetaModalities = v.nullable(v.pipe(v.array(v.picklist(["text", "audio"])), v.maxLength(2)));
 
 const BetaTranscription = v.nullable(
-  v.strictObject({
-    model: v.optional(v.pipe(v.string(), v.maxLength(64))),
-    language: v.optional(v.pipe(v.string(), v.maxLength(16))),
-    prompt: v.optional(v.pipe(v.string(), v.maxLength(4_000))),
-    enabled: v.optional(v.boolean()),
+  jsonObject({
+    model: v.nullish(v.pipe(v.string(), v.maxLength(64))),
+    language: v.nullish(v.pipe(v.string(), v.maxLength(16))),
+    prompt: v.nullish(v.pipe(v.string(), v.maxLength(4_000))),
+    enabled: v.nullish(v.boolean()),
   }),
 );
 
-const BetaConfig = v.strictObject({
-  input_audio_format: v.optional(BetaFormat),
-  output_audio_format: v.optional(BetaFormat),
-  voice_activity_detection: v.optional(v.nullable(VoiceActivityDetection)),
-  turn_detection: v.optional(BetaTurnDetection),
-  tools: v.optional(BetaTools),
-  tool_choice: v.optional(BetaToolChoice),
-  modalities: v.optional(BetaModalities),
+const BetaConfig = jsonObject({
+  input_audio_format: v.nullish(BetaFormat),
+  output_audio_format: v.nullish(BetaFormat),
+  voice_activity_detection: v.nullish(v.nullable(VoiceActivityDetection)),
+  turn_detection: v.nullish(BetaTurnDetection),
+  tools: v.nullish(BetaTools),
+  tool_choice: v.nullish(BetaToolChoice),
+  modalities: v.nullish(BetaModalities),
 });
 
 const sessionEntries = {
-  model: v.optional(v.pipe(v.string(), v.maxLength(64))),
-  modalities: v.optional(BetaModalities),
-  instructions: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
-  voice: v.optional(BetaVoice),
-  input_audio_format: v.optional(BetaFormat),
-  output_audio_format: v.optional(BetaFormat),
-  input_audio_transcription: v.optional(BetaTranscription),
-  input_audio_noise_reduction: v.optional(
-    v.nullable(v.strictObject({ type: v.picklist(["near_field", "far_field"]) })),
+  model: v.nullish(v.pipe(v.string(), v.maxLength(64))),
+  modalities: v.nullish(BetaModalities),
+  instructions: v.nullish(v.pipe(v.string(), v.maxLength(100_000))),
+  voice: v.nullish(BetaVoice),
+  input_audio_format: v.nullish(BetaFormat),
+  output_audio_format: v.nullish(BetaFormat),
+  input_audio_transcription: v.nullish(BetaTranscription),
+  input_audio_noise_reduction: v.nullish(
+    v.nullable(jsonObject({ type: v.picklist(["near_field", "far_field"]) })),
   ),
-  turn_detection: v.optional(BetaTurnDetection),
-  tools: v.optional(BetaTools),
-  tool_choice: v.optional(BetaToolChoice),
-  temperature: v.optional(v.nullable(v.pipe(v.number(), v.minValue(0), v.maxValue(2)))),
-  max_response_output_tokens: v.optional(
+  turn_detection: v.nullish(BetaTurnDetection),
+  tools: v.nullish(BetaTools),
+  tool_choice: v.nullish(BetaToolChoice),
+  temperature: v.nullish(v.nullable(v.pipe(v.number(), v.minValue(0), v.maxValue(2)))),
+  max_response_output_tokens: v.nullish(
     v.nullable(
       v.union([v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4_096)), v.literal("inf")]),
     ),
   ),
-  speed: v.optional(v.pipe(v.number(), v.minValue(0.25), v.maxValue(1.5))),
-  config: v.optional(BetaConfig),
-  id: v.optional(v.pipe(v.string(), v.maxLength(128))),
-  object: v.optional(v.pipe(v.string(), v.maxLength(64))),
-  client_secret: v.optional(v.strictObject({ expires_after: v.optional(ExpiresAfterSchema) })),
+  speed: v.nullish(v.pipe(v.number(), v.minValue(0.25), v.maxValue(1.5))),
+  config: v.nullish(BetaConfig),
+  id: v.nullish(v.pipe(v.string(), v.maxLength(128))),
+  object: v.nullish(v.pipe(v.string(), v.maxLength(64))),
+  client_secret: v.nullish(jsonObject({ expires_after: v.nullish(ExpiresAfterSchema) })),
 };
 
-const BetaSession = v.strictObject(sessionEntries);
+const BetaSession = jsonObject(sessionEntries);
 type BetaSession = v.InferOutput<typeof BetaSession>;
 
 /**
@@ -139,15 +142,19 @@ type BetaSession = v.InferOutput<typeof BetaSession>;
  * the valid ones.
  */
 export const LegacySessionRequest = v.pipe(
-  v.strictObject({
+  jsonObject({
     ...sessionEntries,
-    event_id: v.optional(v.pipe(v.string(), v.maxLength(128))),
-    type: v.optional(v.literal("session.update")),
-    session: v.optional(BetaSession),
+    event_id: v.nullish(v.pipe(v.string(), v.maxLength(128))),
+    type: v.nullish(v.literal("session.update")),
+    session: v.nullish(BetaSession),
   }),
   v.transform(translate),
 );
-type LegacyBody = BetaSession & { event_id?: string; type?: "session.update"; session?: BetaSession };
+type LegacyBody = BetaSession & {
+  event_id?: string | null | undefined;
+  type?: "session.update" | null | undefined;
+  session?: BetaSession | null | undefined;
+};
 /** What a client may send to the legacy route. */
 export type LegacySessionRequestInput = v.InferInput<typeof LegacySessionRequest>;
 
@@ -160,7 +167,7 @@ function translate(body: LegacyBody): LegacyTranslation {
 
   let src: BetaSession = body;
   let root = "";
-  if (body.session !== undefined) {
+  if (body.session !== undefined && body.session !== null) {
     src = body.session;
     root = "/session";
     warn("/type", "session.update event envelope unwrapped; its session was used");
@@ -168,7 +175,7 @@ function translate(body: LegacyBody): LegacyTranslation {
       if (key !== "session" && key !== "type" && key !== "event_id")
         warn(`/${key}`, "ignored: the envelope's session takes precedence");
   }
-  const cfg = src.config;
+  const cfg = src.config ?? undefined;
   const at = (key: string) => `${root}/${key}`;
   const atCfg = (key: string) => `${root}/config/${key}`;
   // Top-level fields win over the nested `config`; a field counts as given only when it is not a Go zero value.
@@ -216,7 +223,7 @@ function translate(body: LegacyBody): LegacyTranslation {
     output.voice = src.voice;
     sources["/audio/output/voice"] = at("voice");
   }
-  if (src.speed !== undefined) output.speed = src.speed;
+  if (src.speed !== undefined && src.speed !== null) output.speed = src.speed;
 
   const transcription = src.input_audio_transcription;
   if (transcription === null) input.transcription = null;
@@ -295,12 +302,12 @@ function translate(body: LegacyBody): LegacyTranslation {
     sources["/max_output_tokens"] = at("max_response_output_tokens");
   }
 
-  if (src.id !== undefined) warn(at("id"), "dropped: session ids are assigned by OpenAI");
-  if (src.object !== undefined) warn(at("object"), "dropped: not a request field");
+  if (isSet(src.id)) warn(at("id"), "dropped: session ids are assigned by OpenAI");
+  if (isSet(src.object)) warn(at("object"), "dropped: not a request field");
 
   return {
     session,
-    expiresAfter: src.client_secret?.expires_after,
+    expiresAfter: src.client_secret?.expires_after ?? undefined,
     warnings,
     sources,
     ulawSpelling,
@@ -325,24 +332,52 @@ function toGaTurn(
   warn: (pointer: string, message: string) => void,
 ): NonNullable<NonNullable<RealtimeSession["audio"]>["input"]>["turn_detection"] {
   const flags: { create_response?: boolean; interrupt_response?: boolean } = {};
-  if (turn.create_response !== undefined) flags.create_response = turn.create_response;
-  if (turn.interrupt_response !== undefined) flags.interrupt_response = turn.interrupt_response;
+  if (turn.create_response != null) flags.create_response = turn.create_response;
+  if (turn.interrupt_response != null) flags.interrupt_response = turn.interrupt_response;
   if (turn.type === "none") return null;
   if (turn.type === "semantic_vad") {
     for (const key of ["threshold", "prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms"] as const)
-      if (turn[key] !== undefined) warn(`${pointer}/${key}`, "dropped: not a semantic_vad setting");
-    return turn.eagerness === undefined
+      if (turn[key] != null) warn(`${pointer}/${key}`, "dropped: not a semantic_vad setting");
+    return turn.eagerness == null
       ? { type: "semantic_vad", ...flags }
       : { type: "semantic_vad", eagerness: turn.eagerness, ...flags };
   }
-  if (turn.eagerness !== undefined) warn(`${pointer}/eagerness`, "dropped: not a server_vad setting");
+  if (turn.eagerness != null) warn(`${pointer}/eagerness`, "dropped: not a server_vad setting");
   const ga: NonNullable<NonNullable<NonNullable<RealtimeSession["audio"]>["input"]>["turn_detection"]> = {
     type: "server_vad",
     ...flags,
   };
-  if (turn.threshold !== undefined) ga.threshold = turn.threshold;
-  if (turn.prefix_padding_ms !== undefined) ga.prefix_padding_ms = turn.prefix_padding_ms;
-  if (turn.silence_duration_ms !== undefined) ga.silence_duration_ms = turn.silence_duration_ms;
+  if (turn.threshold != null) ga.threshold = turn.threshold;
+  if (turn.prefix_padding_ms != null) ga.prefix_padding_ms = turn.prefix_padding_ms;
+  if (turn.silence_duration_ms != null) ga.silence_duration_ms = turn.silence_duration_ms;
   if (turn.idle_timeout_ms !== undefined) ga.idle_timeout_ms = turn.idle_timeout_ms;
   return ga;
+}
+
+const BETA_PREVIEW_MODEL = /^gpt-4o(-mini)?-realtime-preview(-\d{4}-\d{2}-\d{2})?$/;
+
+/**
+ * Beta clients hard-code the preview models of their era (`gpt-4o-realtime-preview-2024-12-17`). When the
+ * deployment does not offer the requested one, the request falls back to the default model with a warning
+ * instead of failing; any other model outside `allowedModels` is still the policy's 403.
+ */
+export function retireBetaModel(
+  translation: LegacyTranslation,
+  allowedModels: readonly string[],
+): LegacyTranslation {
+  const model = translation.session.model;
+  if (model === undefined || !BETA_PREVIEW_MODEL.test(model) || allowedModels.includes(model))
+    return translation;
+  const { model: _dropped, ...session } = translation.session;
+  return {
+    ...translation,
+    session,
+    warnings: [
+      ...translation.warnings,
+      {
+        pointer: translation.sources["/model"] ?? "/model",
+        message: `beta preview model "${model}" is not offered here: the default model is used`,
+      },
+    ],
+  };
 }

@@ -6,6 +6,7 @@
  * the local peer validates `session.update` events with it.
  */
 import * as v from "valibot";
+import { jsonObject } from "./json-object.ts";
 
 /** Voices a GA realtime session accepts (`audio.output.voice`). TTS-only voices (fable, onyx, nova) are not. */
 export const REALTIME_VOICES = [
@@ -35,7 +36,7 @@ export const AudioFormat = v.variant("type", [
 ]);
 
 /** `audio.input.transcription`: asynchronous transcription of the user's audio, or `null` for none. */
-export const Transcription = v.strictObject({
+export const Transcription = jsonObject({
   model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
   language: v.optional(
     v.pipe(v.string(), v.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "Expected an ISO-639-1 code")),
@@ -44,7 +45,7 @@ export const Transcription = v.strictObject({
 });
 
 /** `audio.input.noise_reduction`. */
-export const NoiseReduction = v.strictObject({ type: v.picklist(["near_field", "far_field"]) });
+export const NoiseReduction = jsonObject({ type: v.picklist(["near_field", "far_field"]) });
 
 const responseFlags = {
   create_response: v.optional(v.boolean()),
@@ -80,15 +81,15 @@ export const TurnDetection = v.nullable(v.variant("type", [ServerVad, SemanticVa
 export const Voice = v.union(
   [
     v.picklist(REALTIME_VOICES),
-    v.strictObject({ id: v.pipe(v.string(), v.regex(/^voice_[A-Za-z0-9_-]{1,64}$/)) }),
+    jsonObject({ id: v.pipe(v.string(), v.regex(/^voice_[A-Za-z0-9_-]{1,64}$/)) }),
   ],
   `Invalid voice: expected one of ${REALTIME_VOICES.join(", ")}, or {"id": "voice_…"}`,
 );
 
 /** `audio` of a GA session: input (format, transcription, noise reduction, turn detection) and output. */
-export const SessionAudio = v.strictObject({
+export const SessionAudio = jsonObject({
   input: v.optional(
-    v.strictObject({
+    jsonObject({
       format: v.optional(AudioFormat),
       transcription: v.optional(v.nullable(Transcription)),
       noise_reduction: v.optional(v.nullable(NoiseReduction)),
@@ -96,7 +97,7 @@ export const SessionAudio = v.strictObject({
     }),
   ),
   output: v.optional(
-    v.strictObject({
+    jsonObject({
       format: v.optional(AudioFormat),
       voice: v.optional(Voice),
       speed: v.optional(v.pipe(v.number(), v.minValue(0.25), v.maxValue(1.5))),
@@ -108,7 +109,7 @@ export const SessionAudio = v.strictObject({
  * A function tool. MCP tools are deliberately absent: an MCP server URL chosen by a browser would let any visitor
  * point OpenAI at servers of their choice on this deployment's account.
  */
-export const FunctionTool = v.strictObject({
+export const FunctionTool = jsonObject({
   type: v.literal("function"),
   name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "Expected 1–64 characters of [A-Za-z0-9_-]")),
   description: v.optional(v.pipe(v.string(), v.maxLength(1_024))),
@@ -118,7 +119,7 @@ export const FunctionTool = v.strictObject({
 /** `tool_choice`: a mode or one named function. */
 export const ToolChoice = v.union([
   v.picklist(["auto", "none", "required"]),
-  v.strictObject({ type: v.literal("function"), name: v.string() }),
+  jsonObject({ type: v.literal("function"), name: v.string() }),
 ]);
 
 /** `max_output_tokens`: 1–4096 or `"inf"`. */
@@ -132,7 +133,7 @@ export const MaxOutputTokens = v.union([
  * part of `POST /v1/realtime/calls`, and the `session` of a `session.update` event. Only `type` is required.
  * `output_modalities` is `["audio"]` or `["text"]`, never both.
  */
-export const RealtimeSession = v.strictObject({
+export const RealtimeSession = jsonObject({
   type: v.literal("realtime"),
   model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
   output_modalities: v.optional(
@@ -146,7 +147,7 @@ export const RealtimeSession = v.strictObject({
   truncation: v.optional(
     v.union([
       v.picklist(["auto", "disabled"]),
-      v.strictObject({
+      jsonObject({
         type: v.literal("retention_ratio"),
         retention_ratio: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
       }),
@@ -156,7 +157,7 @@ export const RealtimeSession = v.strictObject({
     v.nullable(
       v.union([
         v.literal("auto"),
-        v.strictObject({
+        jsonObject({
           workflow_name: v.optional(v.pipe(v.string(), v.maxLength(256))),
           group_id: v.optional(v.pipe(v.string(), v.maxLength(256))),
           metadata: v.optional(v.record(v.string(), v.unknown())),
@@ -185,7 +186,7 @@ export type ToolChoice = v.InferOutput<typeof ToolChoice>;
 export type MaxOutputTokens = v.InferOutput<typeof MaxOutputTokens>;
 
 /** `expires_after` of a client secret: seconds after creation, 10–7200 (OpenAI's bounds). */
-export const ExpiresAfter = v.strictObject({
+export const ExpiresAfter = jsonObject({
   anchor: v.literal("created_at"),
   seconds: v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(7_200)),
 });
@@ -193,7 +194,7 @@ export const ExpiresAfter = v.strictObject({
 export type ExpiresAfter = v.InferOutput<typeof ExpiresAfter>;
 
 /** Body of `POST /v1/realtime/client_secrets` (both fields optional, like OpenAI's). */
-export const ClientSecretRequest = v.strictObject({
+export const ClientSecretRequest = jsonObject({
   expires_after: v.optional(ExpiresAfter),
   session: v.optional(RealtimeSession),
 });

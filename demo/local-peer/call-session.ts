@@ -11,6 +11,7 @@ import { CLIENT_EVENT_TYPES, ClientEvent } from "./client-events.ts";
 import { type EventLog, nowMs, type ReceivedEvent } from "./event-log.ts";
 import { newId } from "./ids.ts";
 import { InputAudio } from "./input-audio.ts";
+import { InputDecoder } from "./input-decoder.ts";
 import { describeIssues, type RealtimeErrorBody } from "./realtime-error.ts";
 import type { Recorder } from "./recorder.ts";
 import { ServerVad, segmenterOptions } from "./server-vad.ts";
@@ -94,6 +95,7 @@ export class CallSession {
     speech: false,
   };
   readonly #options: CallSessionOptions;
+  readonly #decoder = new InputDecoder();
   #vad: ServerVad | null = null;
   /** Item id announced by `speech_started`, reused by the matching `speech_stopped` and `committed`. */
   #speechItemId: string | null = null;
@@ -303,7 +305,7 @@ export class CallSession {
       });
       return;
     }
-    if (byteLength % 2 !== 0) {
+    if (byteLength % this.#decoder.bytesPerSample !== 0) {
       this.#fail(record, eventId, {
         code: "invalid_value",
         message: `Invalid 'audio': PCM16 audio has 2 bytes per sample, but ${byteLength} bytes were sent.`,
@@ -312,9 +314,7 @@ export class CallSession {
       return;
     }
     const bytes = Buffer.from(audio, "base64");
-    // PCM16 little-endian (OpenAI `audio/pcm`): read explicitly rather than assuming the host's byte order.
-    const samples = new Int16Array(bytes.length / 2);
-    for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+    const samples = this.#decoder.decode(bytes);
     const start = this.input.append(samples);
     record.bytes = bytes.length;
     record.start_sample = start;
@@ -521,6 +521,7 @@ export class CallSession {
   }
 
   #configureVad(): void {
+    this.#decoder.setFormat(this.session.audio.input.format.type);
     const options = segmenterOptions(this.session.audio.input.turn_detection);
     if (!options) {
       this.#vad = null;

@@ -30,3 +30,12 @@ export function encodeMulaw(samples: Int16Array, output = new Uint8Array(samples
   for (let i = 0; i < samples.length; i++) output[i] = linearToMulaw(samples[i] as number);
   return output.length === samples.length ? output : output.subarray(0, samples.length);
 }
+
+/** Decodes one A-law byte to a PCM16 sample (G.711 §B: even bits inverted, 13-bit segments). */
+export function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const exponent = (a >> 4) & 0x07;
+  const mantissa = a & 0x0f;
+  const magnitude = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
+  return a & 0x80 ? magnitude : -magnitude;
+}

@@ -1,6 +1,6 @@
 /**
  * CLI: `node demo/local-peer/main.ts [--port 0] [--recordings DIR] [--api-key KEY]`. Prints one JSON line
- * `{"url": …, "api_key": …, "recordings": …}` on stdout once listening, so a parent process can read the URL.
+ * `{"url": …, "base_url": …/v1, "api_key": …, "recordings": …}` on stdout once listening, so a parent process can read the URL.
  * The key defaults to `$LOCAL_PEER_API_KEY`, else a random `sk-local-…`. SIGINT/SIGTERM end live calls (writing
  * their recordings) before exiting.
  */
@@ -26,7 +26,7 @@ const peer = await startLocalPeer({
   recordings: values.recordings ? resolve(values.recordings) : undefined,
 });
 process.stdout.write(
-  `${JSON.stringify({ url: peer.url, api_key: peer.apiKey, recordings: peer.recordings })}\n`,
+  `${JSON.stringify({ url: peer.url, base_url: `${peer.url}/v1`, api_key: peer.apiKey, recordings: peer.recordings })}\n`,
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const)
   process.once(signal, () => {

@@ -27,7 +27,7 @@ export class RealtimeHttpError extends Error {
     this.name = "RealtimeHttpError";
     this.status = status;
     this.body = {
-      type: options.type ?? (status === 401 ? "invalid_request_error" : "invalid_request_error"),
+      type: options.type ?? (status >= 500 ? "server_error" : "invalid_request_error"),
       code,
       message,
       param: options.param ?? null,

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { linearToMulaw } from "../../demo/local-peer/g711.ts";
 import { type LocalPeer, startLocalPeer } from "../../demo/local-peer/local-peer.ts";
 import { decodeWav } from "../../demo/local-peer/wav.ts";
 import { RealtimeOfferer, toBase64 } from "./realtime-offerer.ts";
@@ -141,13 +142,16 @@ describe("a call over real WebRTC", () => {
     const { offerer, id } = await callWithSession({ ...MANUAL, output_modalities: ["text"] });
     const audio = tone(24_000); // 1 s at −15 dBFS RMS
     const frames = 50;
-    for (let i = 0; i < frames; i++)
+    const sentAt: number[] = [];
+    for (let i = 0; i < frames; i++) {
+      sentAt.push(performance.timeOrigin + performance.now());
       offerer.send({
         type: "input_audio_buffer.append",
         event_id: `f${i}`,
         seq: i,
         audio: toBase64(audio.subarray(i * 480, (i + 1) * 480)),
       });
+    }
     offerer.send({ type: "input_audio_buffer.commit", event_id: "commit" });
     const committed = await offerer.next("input_audio_buffer.committed");
     expect(committed.item_id).toMatch(/^item_/);
@@ -166,6 +170,7 @@ describe("a call over real WebRTC", () => {
       events: Array<{
         seq: number;
         event_id: string;
+        received_at: number;
         start_sample: number;
         samples: number;
         client: { seq: number };
@@ -173,6 +178,11 @@ describe("a call over real WebRTC", () => {
     };
     expect(log.events.map((e) => e.client.seq)).toEqual([...Array(frames).keys()]);
     expect(log.events.map((e) => e.start_sample)).toEqual([...Array(frames).keys()].map((i) => i * 480));
+    const latency = log.events.map((e, i) => e.received_at - (sentAt[i] as number)).sort((a, b) => a - b);
+    console.log(
+      `append → peer log latency, burst of 50 frames over loopback WebRTC: p50 ${latency[25]?.toFixed(2)} ms, p95 ${latency[47]?.toFixed(2)} ms`,
+    );
+    expect(latency[0]).toBeGreaterThan(0);
 
     const hangup = await fetch(`${peer.url}/v1/realtime/calls/${id}/hangup`, {
       method: "POST",
@@ -187,5 +197,29 @@ describe("a call over real WebRTC", () => {
     expect(turn.channels[0]?.length).toBe(24_000);
     const summary = (await (await fetch(`${peer.url}/debug/calls/${id}`)).json()) as Record<string, unknown>;
     expect(summary).toMatchObject({ state: "closed", end_reason: "hangup", input: { appends: frames } });
+  });
+
+  it("decodes audio/pcmu appends to 24 kHz PCM16 when the session's input format asks for it", async () => {
+    const { offerer, id } = await callWithSession({
+      type: "realtime",
+      audio: { input: { format: { type: "audio/pcmu" }, turn_detection: null } },
+    });
+    const narrow = Uint8Array.from({ length: 8000 }, (_, i) =>
+      linearToMulaw(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000))),
+    );
+    for (let i = 0; i < narrow.length; i += 160)
+      offerer.send({
+        type: "input_audio_buffer.append",
+        audio: Buffer.from(narrow.subarray(i, i + 160)).toString("base64"),
+      });
+    offerer.send({ type: "input_audio_buffer.commit" });
+    await offerer.next("input_audio_buffer.committed");
+    const turn = decodeWav(readFileSync(join(recordings, `${id}-turn-1.wav`)));
+    const samples = turn.channels[0] as Float32Array;
+    // 1 s at 8 kHz → 1 s at 24 kHz, minus the resampler's delay still in its filter.
+    expect(samples.length).toBeGreaterThan(23_800);
+    const middle = samples.subarray(2400, 21_600);
+    const rms = Math.sqrt(middle.reduce((sum, s) => sum + s * s, 0) / middle.length);
+    expect(20 * Math.log10(rms)).toBeCloseTo(20 * Math.log10(8000 / 32768 / Math.SQRT2), 0);
   });
 });

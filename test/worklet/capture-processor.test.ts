@@ -114,7 +114,7 @@ describe("capture processor", () => {
       channels: 6,
       nonFinite: 37 * 6,
       clipped: 0,
-      delaySamples: 35,
+      delaySamples: new Resampler(44100).delaySamples,
     });
     // Same as the DSP chain fed zeros in their place (to ±1 LSB: the 6-channel average rounds in float32).
     const clean = x.map((v) => (Number.isFinite(v) ? v : 0));

@@ -214,7 +214,7 @@ function objectsIn(value: unknown, out: Array<Record<string, unknown>> = []): Ar
   return out;
 }
 
-/** Plants an arbitrary key with an arbitrary JSON value in one of the body's objects (any depth). */
+/** In one body of three, plants an arbitrary key with an arbitrary JSON value in one of its objects (any depth). */
 function mutated(body: fc.Arbitrary<Json>): fc.Arbitrary<Json> {
   return fc
     .tuple(
@@ -222,14 +222,16 @@ function mutated(body: fc.Arbitrary<Json>): fc.Arbitrary<Json> {
       fc.nat(),
       fc.string({ minLength: 1, maxLength: 12 }),
       fc.jsonValue({ maxDepth: 2 }),
-      fc.boolean(),
+      fc.nat(2),
     )
     .map(([value, pick, key, planted, plant]) => {
-      if (plant !== 0) return value;
-      const nodes = objectsIn(value);
+      // Clone first: constantFrom hands out shared instances, and a planted key must not leak into later runs.
+      if (plant !== 0) return structuredClone(value);
+      const copy = structuredClone(value);
+      const nodes = objectsIn(copy);
       const node = nodes[pick % Math.max(1, nodes.length)];
       if (node !== undefined) node[key] = planted;
-      return value;
+      return copy;
     });
 }
 
@@ -285,6 +287,7 @@ describe("fuzz: only 2xx/4xx, never an unknown key upstream", () => {
     // The generator must reach both outcomes, or the property proves little.
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(20);
     expect(statuses.filter((s) => s === 400).length).toBeGreaterThan(100);
+    console.info(`client_secrets fuzz statuses: ${JSON.stringify(summary(statuses))}`);
   });
 
   it("POST /v1/realtime/sessions: 400 generated beta bodies and mutated seeds", async () => {
@@ -297,12 +300,14 @@ describe("fuzz: only 2xx/4xx, never an unknown key upstream", () => {
       { numRuns: 400, seed: 20261122 },
     );
     expect(summary(statuses)["200"]).toBeGreaterThan(20);
+    console.info(`sessions fuzz statuses: ${JSON.stringify(summary(statuses))}`);
   });
 
   it("POST /v1/realtime/calls: 150 multipart offers with generated sessions", async () => {
     const statuses: number[] = [];
     await fc.assert(
-      fc.asyncProperty(mutated(gaSession), fc.boolean(), (session, goodOffer) => {
+      fc.asyncProperty(mutated(gaSession), fc.nat(3), (session, offerKind) => {
+        const goodOffer = offerKind !== 0;
         const form = new FormData();
         form.set("sdp", goodOffer ? OFFER : OFFER.replace("m=audio", "m=video"));
         form.set("session", JSON.stringify(session));
@@ -310,6 +315,7 @@ describe("fuzz: only 2xx/4xx, never an unknown key upstream", () => {
       }),
       { numRuns: 150, seed: 20261123 },
     );
+    console.info(`calls fuzz statuses: ${JSON.stringify(summary(statuses))}`);
     expect(summary(statuses)["201"]).toBeGreaterThan(5);
   });
 

@@ -117,16 +117,16 @@ export const FunctionTool = jsonObject({
 });
 
 /** `tool_choice`: a mode or one named function. */
-export const ToolChoice = v.union([
-  v.picklist(["auto", "none", "required"]),
-  jsonObject({ type: v.literal("function"), name: v.string() }),
-]);
+export const ToolChoice = v.union(
+  [v.picklist(["auto", "none", "required"]), jsonObject({ type: v.literal("function"), name: v.string() })],
+  'Expected "auto", "none", "required" or {"type": "function", "name": …}',
+);
 
 /** `max_output_tokens`: 1–4096 or `"inf"`. */
-export const MaxOutputTokens = v.union([
-  v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4_096)),
-  v.literal("inf"),
-]);
+export const MaxOutputTokens = v.union(
+  [v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(4_096)), v.literal("inf")],
+  'Expected an integer 1–4096 or "inf"',
+);
 
 /**
  * A GA realtime session as a client may request it: `POST /v1/realtime/client_secrets` `session`, the `session`
@@ -137,7 +137,10 @@ export const RealtimeSession = jsonObject({
   type: v.literal("realtime"),
   model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
   output_modalities: v.optional(
-    v.union([v.strictTuple([v.literal("audio")]), v.strictTuple([v.literal("text")])]),
+    v.union(
+      [v.strictTuple([v.literal("audio")]), v.strictTuple([v.literal("text")])],
+      'Expected ["audio"] or ["text"]',
+    ),
   ),
   instructions: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
   audio: v.optional(SessionAudio),
@@ -145,24 +148,30 @@ export const RealtimeSession = jsonObject({
   tool_choice: v.optional(ToolChoice),
   max_output_tokens: v.optional(MaxOutputTokens),
   truncation: v.optional(
-    v.union([
-      v.picklist(["auto", "disabled"]),
-      jsonObject({
-        type: v.literal("retention_ratio"),
-        retention_ratio: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
-      }),
-    ]),
+    v.union(
+      [
+        v.picklist(["auto", "disabled"]),
+        jsonObject({
+          type: v.literal("retention_ratio"),
+          retention_ratio: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+        }),
+      ],
+      'Expected "auto", "disabled" or {"type": "retention_ratio", "retention_ratio": 0–1}',
+    ),
   ),
   tracing: v.optional(
     v.nullable(
-      v.union([
-        v.literal("auto"),
-        jsonObject({
-          workflow_name: v.optional(v.pipe(v.string(), v.maxLength(256))),
-          group_id: v.optional(v.pipe(v.string(), v.maxLength(256))),
-          metadata: v.optional(v.record(v.string(), v.unknown())),
-        }),
-      ]),
+      v.union(
+        [
+          v.literal("auto"),
+          jsonObject({
+            workflow_name: v.optional(v.pipe(v.string(), v.maxLength(256))),
+            group_id: v.optional(v.pipe(v.string(), v.maxLength(256))),
+            metadata: v.optional(v.record(v.string(), v.unknown())),
+          }),
+        ],
+        'Expected "auto", null or {"workflow_name"?, "group_id"?, "metadata"?}',
+      ),
     ),
   ),
   include: v.optional(v.array(v.picklist(["item.input_audio_transcription.logprobs"]))),

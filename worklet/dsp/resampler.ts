@@ -151,7 +151,11 @@ class Stage {
     return written;
   }
 
-  /** L = 1: symmetric impulse response folded around its centre, two accumulators for instruction overlap. */
+  /**
+   * L = 1: the symmetric impulse response folded around its centre. Outputs go in fours that share each
+   * coefficient load; the rest go one by one with the same summation order, so block boundaries never change a
+   * bit of the output.
+   */
   #decimate(output: Float32Array | Float64Array, written: number): number {
     const hist = this.#hist;
     const coef = this.#coef;
@@ -160,19 +164,33 @@ class Stage {
     const mid = coef[half];
     const step = this.down;
     const fill = this.#fill;
+    const s2 = 2 * step;
+    const s3 = 3 * step;
     let next = this.#next;
+    while (next + s3 < fill) {
+      const s = next - n + 1 + half;
+      let a = mid * hist[s];
+      let b = mid * hist[s + step];
+      let c = mid * hist[s + s2];
+      let d = mid * hist[s + s3];
+      for (let i = 0, l = next - n + 1, r = next; i < half; i++, l++, r--) {
+        const k = coef[i];
+        a += k * (hist[l] + hist[r]);
+        b += k * (hist[l + step] + hist[r + step]);
+        c += k * (hist[l + s2] + hist[r + s2]);
+        d += k * (hist[l + s3] + hist[r + s3]);
+      }
+      output[written++] = a;
+      output[written++] = b;
+      output[written++] = c;
+      output[written++] = d;
+      next += 4 * step;
+    }
     while (next < fill) {
       const s = next - n + 1;
-      let a0 = mid * hist[s + half];
-      let a1 = 0;
-      let i = 0;
-      let j = next;
-      for (; i + 1 < half; i += 2, j -= 2) {
-        a0 += coef[i] * (hist[s + i] + hist[j]);
-        a1 += coef[i + 1] * (hist[s + i + 1] + hist[j - 1]);
-      }
-      if (i < half) a0 += coef[i] * (hist[s + i] + hist[j]);
-      output[written++] = a0 + a1;
+      let a = mid * hist[s + half];
+      for (let i = 0, l = s, r = next; i < half; i++, l++, r--) a += coef[i] * (hist[l] + hist[r]);
+      output[written++] = a;
       next += step;
     }
     this.#next = next;

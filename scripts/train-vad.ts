@@ -5,7 +5,7 @@
  * - speech: 2 × 120 s of KLettres letters and syllables in the *tune* languages only (cs, da, de, es, fr, hu,
  *   it, nl, pt_BR, ru), with 0.3–1.5 s pauses, labelled by energy on the clean source; every clip clean and
  *   mixed with sox white, pink and brown noise at 20, 10, 5 and 0 dB SNR (over speech frames);
- * - non-speech: synthetic beeps, dual tones, bells, chirps, warbles and clicks generated here (not the
+ * - non-speech: synthetic beeps, dual tones, bells, chords, buzzers, chimes, chirps, warbles and clicks generated here (not the
  *   freedesktop event sounds, which stay a held-out test of false alarms).
  * The held-out languages (ar, en, en_GB, he, lt, nb, nds, tn, uk) and the ALSA prompts are only scored, never
  * trained on; the script prints AUC per condition on both splits and event-sound false alarms.
@@ -27,7 +27,7 @@ import { labelGrid, onGrid, rocAuc, runDetector } from "../test/fixtures/vad-met
 import { VAD_FEATURE_COUNT, VoiceActivityDetector } from "../worklet/dsp/vad.ts";
 
 const RATE = 24000;
-const HIDDEN = 12;
+const HIDDEN = Number(process.env.HIDDEN ?? 24);
 const F = VAD_FEATURE_COUNT;
 
 /** Features of every 20 ms hop of `signal`, with the share of labelled speech in the hop as the target. */
@@ -58,23 +58,35 @@ function syntheticEvents(seconds: number, seed: number): Float32Array {
     out[i] = (rand() * 2 - 1) * 10 ** ((-62 + 10 * Math.sin(i / 96000)) / 20);
   let at = RATE;
   while (at < out.length - RATE) {
-    const kind = Math.floor(rand() * 6);
+    const kind = Math.floor(rand() * 8);
     const dur = Math.floor((0.08 + rand() * 1.4) * RATE);
     const amp = 10 ** ((-36 + 28 * rand()) / 20);
-    const f1 = 300 * 12 ** rand();
+    // Fundamentals from 80 Hz (buzzers, thumps) to 3.6 kHz (beeps), log-uniform.
+    const f1 = 80 * 45 ** rand();
     const partials: Array<[freq: number, gain: number, decay: number]> = [];
-    if (kind === 0) partials.push([f1, 1, 0]);
+    if (kind === 0) partials.push([f1, 1, rand() < 0.5 ? 0 : 2 + rand() * 10]);
     else if (kind === 1) partials.push([f1, 1, 0], [f1 * (1.05 + rand() * 0.6), 1, 0]);
     else if (kind === 2)
       for (const r of [1, 2.76, 5.4, 8.93]) partials.push([f1 * r, 1 / r, 3 + rand() * 12]);
-    else if (kind === 3) {
-      const f0 = 300 + rand() * 900;
-      const n = 2 + Math.floor(rand() * 6);
-      for (let h = 1; h <= n; h++) partials.push([f0 * h, 1 / h, rand() * 6]);
+    else if (kind === 3 || kind === 6) {
+      // Harmonic complexes: chimes, marimbas, buzzers (square-ish or sawtooth-ish spectra, steady pitch).
+      const f0 = kind === 6 ? 80 + rand() * 320 : 200 + rand() * 1000;
+      const n = 2 + Math.floor(rand() * 12);
+      const slope = 0.5 + rand() * 1.5;
+      const decay = rand() < 0.5 ? 0 : 1 + rand() * 8;
+      for (let h = 1; h <= n; h++)
+        if (f0 * h < RATE / 2 - 200) partials.push([f0 * h, h ** -slope, decay * h ** 0.5]);
+    } else if (kind === 7) {
+      // Chords of two to four decaying notes (bells, notification jingles).
+      const notes = 2 + Math.floor(rand() * 3);
+      for (let k = 0; k < notes; k++) {
+        const f = f1 * 2 ** (Math.floor(rand() * 12) / 12);
+        partials.push([f, 1, 2 + rand() * 6], [2 * f, 0.3, 4 + rand() * 8]);
+      }
     }
     const sweep = kind === 4 ? (rand() < 0.5 ? 3 : 1 / 3) : 1;
     const warble = kind === 5 ? [15 + rand() * 15, 0.05 + rand() * 0.1] : [0, 0];
-    if (kind >= 4) partials.push([f1, 1, 0]);
+    if (kind === 4 || kind === 5) partials.push([f1, 1, 0]);
     const end = Math.min(out.length, at + dur);
     if (rand() < 0.2) {
       // Click or shutter: a short noise burst.
@@ -259,11 +271,11 @@ for (const set of tuneSets) {
   }
 }
 {
-  const { x, y } = extract(syntheticEvents(240, 3), null);
+  const { x, y } = extract(syntheticEvents(480, 3), null);
   xs.push(x);
   ys.push(y);
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
-  ws.push(new Float32Array(y.length).fill(4));
+  ws.push(new Float32Array(y.length).fill(6));
 }
 const concat = (parts: Float32Array[]) => {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));

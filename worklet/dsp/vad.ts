@@ -14,15 +14,22 @@ export interface VoiceActivityDetectorOptions {
 }
 
 /** Number of features the classifier reads; `VAD_WEIGHTS.inputs` must match. */
-export const VAD_FEATURE_COUNT = 18;
+export const VAD_FEATURE_COUNT = 29;
+/** Cepstral coefficients (c1…c8) of the log band spectrum above the noise floor: the spectral envelope. */
+const CEPSTRA = 8;
 
 /** Band edges in Hz (roughly critical bands); bands above min(8 kHz, Nyquist) are dropped. */
 const BAND_EDGES = [
   80, 200, 300, 400, 510, 630, 770, 920, 1080, 1270, 1480, 1720, 2000, 2320, 2700, 3150, 3700, 4400, 5300,
   6400, 8000,
 ];
-/** Minimum-statistics noise floor: how fast the floor may rise while the level stays above it, in dB/s. */
-const FLOOR_RISE_DB_PER_S = 3;
+/**
+ * Minimum-statistics noise floor: the minimum of the smoothed band energy over FLOOR_BLOCKS blocks of
+ * FLOOR_BLOCK_HOPS hops (1.2–1.4 s). Speech always dips between syllables within that span, while a stationary
+ * sound that starts suddenly (a fan, an alarm, a hum) becomes the floor after ~1.3 s instead of being speech.
+ */
+const FLOOR_BLOCKS = 6;
+const FLOOR_BLOCK_HOPS = 10;
 const EPS = 1e-12;
 /** F0 candidates of the harmonic comb: 32 log-spaced values from 80 to 400 Hz, harmonics up to 2 kHz. */
 const F0_MIN = 80;
@@ -91,7 +98,10 @@ export class VoiceActivityDetector {
   readonly #history: Float32Array;
   #historyAt = 0;
   #started = false;
-  readonly #rise: number;
+  readonly #blockMin: Float32Array;
+  readonly #currentMin: Float32Array;
+  #blockHops = 0;
+  #blockAt = 0;
   readonly #combPos: Uint16Array;
   readonly #combStart: Uint16Array;
   readonly #combCount: Uint8Array;
@@ -104,6 +114,9 @@ export class VoiceActivityDetector {
   #emaFlux = 0;
   #slowSnr = 0;
   #slowHarm = 0;
+  #emaCoverage = 0;
+  readonly #logBand: Float32Array;
+  readonly #dct: Float32Array;
   readonly #harmHold: Float32Array;
   readonly #hidden: Float32Array;
 
@@ -191,7 +204,13 @@ export class VoiceActivityDetector {
     this.#floor = new Float32Array(bands);
     this.#prevSnr = new Float32Array(bands);
     this.#history = new Float32Array(bands * LTSD_HOPS);
-    this.#rise = 10 ** (FLOOR_RISE_DB_PER_S / 10 / 50);
+    this.#blockMin = new Float32Array(bands * FLOOR_BLOCKS);
+    this.#currentMin = new Float32Array(bands);
+    this.#logBand = new Float32Array(bands);
+    this.#dct = new Float32Array(CEPSTRA * bands);
+    for (let c = 0; c < CEPSTRA; c++)
+      for (let b = 0; b < bands; b++)
+        this.#dct[c * bands + b] = Math.cos((Math.PI * (c + 1) * (b + 0.5)) / bands) * Math.sqrt(2 / bands);
     this.#binLo200 = Math.max(1, Math.round(200 / df));
     this.#bin300 = Math.max(1, Math.round(300 / df));
     this.#bin4000 = Math.min(m - 1, Math.round(4000 / df));
@@ -229,6 +248,10 @@ export class VoiceActivityDetector {
     this.#acc = 0;
     this.#accCount = 0;
     this.#started = false;
+    this.#blockMin.fill(Number.POSITIVE_INFINITY);
+    this.#currentMin.fill(Number.POSITIVE_INFINITY);
+    this.#blockHops = 0;
+    this.#blockAt = 0;
     this.#probability = 0;
     this.#prevSnr.fill(0);
     this.#history.fill(0);
@@ -238,6 +261,7 @@ export class VoiceActivityDetector {
     this.#emaFlux = 0;
     this.#slowSnr = 0;
     this.#slowHarm = 0;
+    this.#emaCoverage = 0;
     this.#harmHold.fill(0);
     this.features.fill(0);
   }
@@ -380,21 +404,26 @@ export class VoiceActivityDetector {
     const bands = this.#bandCount;
     const lo = this.#bandLo;
     const hi = this.#bandHi;
+    const blockMin = this.#blockMin;
+    const currentMin = this.#currentMin;
     for (let b = 0; b < bands; b++) {
       let e = EPS;
       for (let k = lo[b] as number; k < (hi[b] as number); k++) e += power[k] as number;
       energy[b] = e;
-      if (!this.#started) {
-        smooth[b] = e;
-        floor[b] = e;
-      } else {
-        const s = 0.6 * (smooth[b] as number) + 0.4 * e;
-        smooth[b] = s;
-        const f = (floor[b] as number) * this.#rise;
-        floor[b] = Math.min(s, f);
-      }
+      const s = this.#started ? 0.6 * (smooth[b] as number) + 0.4 * e : e;
+      smooth[b] = s;
+      let f = Math.min(currentMin[b] as number, s);
+      currentMin[b] = f;
+      for (let u = 0; u < FLOOR_BLOCKS; u++) f = Math.min(f, blockMin[u * bands + b] as number);
+      floor[b] = f;
     }
     this.#started = true;
+    if (++this.#blockHops === FLOOR_BLOCK_HOPS) {
+      blockMin.set(currentMin, this.#blockAt * bands);
+      this.#blockAt = (this.#blockAt + 1) % FLOOR_BLOCKS;
+      currentMin.fill(Number.POSITIVE_INFINITY);
+      this.#blockHops = 0;
+    }
     const bandOf = this.#bandOf;
     const excess = this.#excess;
     const logSnr = this.#logSnr;
@@ -463,15 +492,24 @@ export class VoiceActivityDetector {
     // Harmonic comb on the log-SNR spectrum: mean peak-minus-valley contrast of the best F0 candidate.
     const logSnr = this.#logSnr;
     const pos = this.#combPos;
+    // The clipped variant counts how many harmonics stand out (up to 10 dB each), so that one loud pure tone
+    // that happens to sit on a comb tooth cannot look like a voice.
     let harm = 0;
+    let coverage = 0;
     for (let c = 0; c < F0_COUNT; c++) {
       const s0 = this.#combStart[c] as number;
       const count = this.#combCount[c] as number;
       let acc = 0;
-      for (let h = s0; h < s0 + 2 * count; h += 2)
-        acc += (logSnr[pos[h] as number] as number) - (logSnr[pos[h + 1] as number] as number);
+      let clipped = 0;
+      for (let h = s0; h < s0 + 2 * count; h += 2) {
+        const contrast = (logSnr[pos[h] as number] as number) - (logSnr[pos[h + 1] as number] as number);
+        acc += contrast;
+        clipped += contrast < 0 ? 0 : contrast > 3.32 ? 3.32 : contrast;
+      }
       const v = count > 0 ? acc / count : 0;
       if (v > harm) harm = v;
+      const w = count > 0 ? clipped / count : 0;
+      if (w > coverage) coverage = w;
     }
 
     // Tonality, flatness and band shares on the power above the floor.
@@ -482,6 +520,8 @@ export class VoiceActivityDetector {
     let low = 0;
     let high = 0;
     let peak3 = 0;
+    let inBand = EPS;
+    let squares = 0;
     let logSum = 0;
     let linSum = 0;
     for (let k = 1; k < this.#binMax; k++) {
@@ -494,13 +534,18 @@ export class VoiceActivityDetector {
     for (let k = this.#binLo200; k <= this.#bin4000; k++) {
       const trio = (excess[k - 1] as number) + (excess[k] as number) + (excess[k + 1] as number);
       if (trio > peak3) peak3 = trio;
+      const x = excess[k] as number;
+      inBand += x;
+      squares += x * x;
       const p = (power[k] as number) + EPS;
       linSum += p;
       logSum += fastLog2(p);
     }
     const nFlat = this.#bin4000 - this.#binLo200 + 1;
     const flatness = logSum / nFlat - fastLog2(linSum / nFlat);
-    const tonality = peak3 / (speech + EPS);
+    const tonality = peak3 / inBand;
+    // Participation ratio of the excess spectrum (log2): 0 when flat, −log2(bins) for a single bin.
+    const sparsity = squares > 0 ? fastLog2((inBand * inBand) / (nFlat * squares) + EPS) : 0;
 
     this.#emaSnr += 0.25 * (snrSpeech - this.#emaSnr);
     this.#emaHarm += 0.25 * (harm - this.#emaHarm);
@@ -532,6 +577,24 @@ export class VoiceActivityDetector {
     f[15] = this.#slowSnr;
     f[16] = this.#slowHarm;
     f[17] = harmMax;
+    f[18] = coverage;
+    f[19] = sparsity;
+    this.#emaCoverage += 0.25 * (coverage - this.#emaCoverage);
+    f[20] = this.#emaCoverage;
+
+    // Spectral envelope of what rises above the floor: DCT-II of log band excess (c0, the level, left out).
+    const logBand = this.#logBand;
+    for (let b = 0; b < bands; b++) {
+      const e = energy[b] as number;
+      const n = floor[b] as number;
+      logBand[b] = fastLog2((e > 1.01 * n ? e - n : 0.01 * n) + EPS);
+    }
+    const dct = this.#dct;
+    for (let c = 0; c < CEPSTRA; c++) {
+      let acc = 0;
+      for (let b = 0; b < bands; b++) acc += (dct[c * bands + b] as number) * (logBand[b] as number);
+      f[21 + c] = acc;
+    }
   }
 
   #classify(): number {

@@ -132,63 +132,108 @@ export function delayed(reference: Float32Array, delay: number, length: number):
   return Float32Array.from(re.subarray(0, length));
 }
 
+/**
+ * `signal` with everything above `cutoffHz` removed (zeroed FFT bins, a linear-phase brick wall). Applied to
+ * both sides of a comparison it restricts the SNR to a band both resamplers must pass unchanged.
+ */
+export function lowPass(signal: Float32Array, sampleRate: number, cutoffHz: number): Float32Array {
+  const n = nextPow2(signal.length);
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  re.set(signal);
+  fft(re, im);
+  const keep = Math.floor((cutoffHz / sampleRate) * n);
+  for (let k = keep + 1; k < n - keep; k++) {
+    re[k] = 0;
+    im[k] = 0;
+  }
+  fft(re, im, true);
+  return Float32Array.from(re.subarray(0, signal.length));
+}
+
 /** Result of {@link compareOverRegions}. */
 export interface Comparison {
-  /** Delay of the recording behind the reference, in samples. */
+  /** Delay of the recording behind the reference over the whole signal, in samples. */
   delaySamples: number;
-  /** Least-squares gain applied to the reference. */
-  gain: number;
-  /** Signal-to-error ratio in dB over the regions. */
+  /** Signal-to-error ratio in dB over all regions (each aligned and gain-matched on its own). */
   snrDb: number;
   /** Samples compared. */
   samples: number;
+  /** Per region: its own delay (samples), least-squares gain and SNR in dB. */
+  regions: Array<{ startS: number; endS: number; delaySamples: number; gain: number; snrDb: number }>;
+  /** Regions whose delay differs from the previous region's by more than half a sample: glitches in the source. */
+  delayJumps: number;
 }
 
 /**
- * SNR of `recording` against `reference` (same rate) over `regions` (in reference seconds), after aligning
- * them. Regions that run past the recording are cut. Throws when nothing overlaps.
+ * SNR of `recording` against `reference` (same rate) over `regions` (in reference seconds). The whole signals
+ * are aligned by cross-correlation first; then each region is re-aligned within ±`searchS` of the previous
+ * region's delay, so that a capture glitch between regions (an audio device that repeats or skips a buffer)
+ * does not turn every later region into noise, and is counted in `delayJumps` instead. A glitch inside a region
+ * still costs that region's SNR. Throws when no region overlaps the recording.
  */
 export function compareOverRegions(
   reference: Float32Array,
   recording: Float32Array,
   sampleRate: number,
   regions: Array<[number, number]>,
+  searchS = 0.25,
 ): Comparison {
-  const delaySamples = findDelay(reference, recording);
-  const whole = Math.floor(delaySamples);
-  // Shift the reference by the fractional part only; the integer part is an index offset.
-  const shifted = delayed(reference, delaySamples - whole, reference.length);
-  let cross = 0;
-  let power = 0;
-  const pairs: Array<[number, number]> = [];
+  const global = findDelay(reference, recording);
+  let previous = global;
+  let signal = 0;
+  let noise = 0;
+  let samples = 0;
+  let delayJumps = 0;
+  const results: Comparison["regions"] = [];
+  const pad = Math.round(0.05 * sampleRate);
+  const search = Math.round(searchS * sampleRate);
   for (const [startS, endS] of regions) {
     const start = Math.max(0, Math.round(startS * sampleRate));
     const end = Math.min(reference.length, Math.round(endS * sampleRate));
+    const refFrom = Math.max(0, start - pad);
+    const refWindow = reference.subarray(refFrom, Math.min(reference.length, end + pad));
+    const recFrom = Math.max(0, refFrom + Math.round(previous) - search);
+    const recTo = Math.min(recording.length, end + pad + Math.round(previous) + search);
+    if (end <= start || recTo - recFrom < refWindow.length) continue;
+    const delay = recFrom - refFrom + findDelay(refWindow, recording.subarray(recFrom, recTo));
+    const whole = Math.floor(delay);
+    const shifted = delayed(reference.subarray(refFrom, end), delay - whole, end - refFrom);
+    let cross = 0;
+    let power = 0;
     for (let i = start; i < end; i++) {
       const j = i + whole;
       if (j < 0 || j >= recording.length) continue;
-      const r = shifted[i] as number;
-      const y = recording[j] as number;
-      cross += r * y;
+      const r = shifted[i - refFrom] as number;
+      cross += r * (recording[j] as number);
       power += r * r;
-      pairs.push([i, j]);
     }
+    if (power === 0) continue;
+    const gain = cross / power;
+    let s = 0;
+    let e = 0;
+    for (let i = start; i < end; i++) {
+      const j = i + whole;
+      if (j < 0 || j >= recording.length) continue;
+      const r = (shifted[i - refFrom] as number) * gain;
+      const d = (recording[j] as number) - r;
+      s += r * r;
+      e += d * d;
+      samples++;
+    }
+    if (Math.abs(delay - previous) > 0.5) delayJumps++;
+    previous = delay;
+    signal += s;
+    noise += e;
+    results.push({ startS, endS, delaySamples: delay, gain, snrDb: 10 * Math.log10(s / Math.max(e, 1e-20)) });
   }
-  if (pairs.length === 0 || power === 0) throw new Error("the recording does not overlap the speech regions");
-  const gain = cross / power;
-  let signal = 0;
-  let noise = 0;
-  for (const [i, j] of pairs) {
-    const r = (shifted[i] as number) * gain;
-    const e = (recording[j] as number) - r;
-    signal += r * r;
-    noise += e * e;
-  }
+  if (samples === 0) throw new Error("the recording does not overlap the speech regions");
   return {
-    delaySamples,
-    gain,
+    delaySamples: global,
     snrDb: 10 * Math.log10(signal / Math.max(noise, 1e-20)),
-    samples: pairs.length,
+    samples,
+    regions: results,
+    delayJumps,
   };
 }
 

@@ -21,6 +21,20 @@ const GATHER_TIMEOUT_MS = 5000;
 /** OpenAI's session cap: a call ends 60 minutes after it started. */
 const SESSION_LIMIT_MS = 60 * 60 * 1000;
 
+/**
+ * Wraps a callback handed to node-datachannel: an exception escaping a native callback aborts the whole process
+ * ("terminate called after throwing Napi::Error"), so one call's bug must stop here and be logged.
+ */
+function guard<A extends unknown[]>(callback: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      callback(...args);
+    } catch (error) {
+      console.error("[local-peer] call callback failed:", error);
+    }
+  };
+}
+
 export type CallState = "connecting" | "connected" | "closed" | "failed";
 
 export interface CallInit {
@@ -75,29 +89,40 @@ export class Call {
     if (sends) media.addSSRC(ssrc, "realtime-peer", "realtime-peer", "voice");
     const track = this.#pc.addTrack(media);
     this.receiver = pcmu ? new TrackReceiver(pcmu.payloadType) : null;
-    track.onMessage((packet) => this.receiver?.receive(packet));
+    track.onMessage(guard((packet) => this.receiver?.receive(packet)));
     if (pcmu && sends) this.#voice = new VoiceTrack(track, pcmu.payloadType, ssrc);
     this.session = new CallSession({
       callId: init.id,
       session: init.session,
-      transmit: (json) => (this.#channel?.isOpen() ? this.#channel.sendMessage(json) : false),
+      transmit: (json) => {
+        try {
+          return this.#channel?.isOpen() ? this.#channel.sendMessage(json) : false;
+        } catch {
+          // The channel closed between the check and the send; the event stays in the call's log.
+          return false;
+        }
+      },
       voice: () => this.#voice,
       recorder: init.recorder,
       log: this.log,
     });
-    this.#pc.onDataChannel((channel) => {
-      if (channel.getLabel() !== "oai-events" || this.#channel) return;
-      this.#channel = channel;
-      this.dataChannelOpenedAt = nowMs();
-      channel.onMessage((message) => this.session.handle(message));
-      channel.onClosed(() => this.end("data_channel_closed"));
-      this.state = "connected";
-      this.session.start();
-    });
-    this.#pc.onStateChange((state) => {
-      if (state === "failed") this.end("transport_failed", "failed");
-      else if (state === "closed" || state === "disconnected") this.end(`transport_${state}`);
-    });
+    this.#pc.onDataChannel(
+      guard((channel: DataChannel) => {
+        if (channel.getLabel() !== "oai-events" || this.#channel) return;
+        this.#channel = channel;
+        this.dataChannelOpenedAt = nowMs();
+        channel.onMessage(guard((message) => this.session.handle(message)));
+        channel.onClosed(guard(() => this.end("data_channel_closed")));
+        this.state = "connected";
+        this.session.start();
+      }),
+    );
+    this.#pc.onStateChange(
+      guard((state: string) => {
+        if (state === "failed") this.end("transport_failed", "failed");
+        else if (state === "closed" || state === "disconnected") this.end(`transport_${state}`);
+      }),
+    );
     this.#limit = setTimeout(() => this.end("session_limit"), SESSION_LIMIT_MS);
     this.#limit.unref();
   }

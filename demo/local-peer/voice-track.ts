@@ -88,7 +88,7 @@ export class VoiceTrack {
           },
           encodeMulaw(frame, payload),
         );
-        if (this.#track.isOpen() && this.#track.sendMessageBinary(Buffer.from(packet))) {
+        if (this.#send(packet)) {
           this.stats.packetsSent++;
           this.stats.bytesSent += packet.length;
         }
@@ -105,6 +105,15 @@ export class VoiceTrack {
     if (!this.#timer) return false;
     this.#end("stopped");
     return true;
+  }
+
+  #send(packet: Uint8Array): boolean {
+    try {
+      return this.#track.isOpen() && this.#track.sendMessageBinary(Buffer.from(packet));
+    } catch {
+      // The transport closed mid-utterance; the call's end stops the utterance.
+      return false;
+    }
   }
 
   #end(end: UtteranceEnd): void {

@@ -56,13 +56,22 @@ export class RealtimeOfferer {
     });
   }
 
-  /** The complete offer (waits for ICE gathering, as a non-trickle client does). */
+  /**
+   * The offer without ICE candidates, as a browser sends it when it posts before gathering ends: the peer then
+   * learns this side's address from its connectivity checks (a peer-reflexive candidate). Sending our
+   * candidates instead lets the peer's checks and DTLS handshake reach this libdatachannel offerer before it
+   * has applied the answer, which it does not survive reliably ("remote candidate without ICE transport").
+   */
   async offer(): Promise<string> {
     if (this.#pc.gatheringState() !== "complete")
       await new Promise<void>((resolve) =>
         this.#pc.onGatheringStateChange((state) => state === "complete" && resolve()),
       );
-    return this.#pc.localDescription()?.sdp ?? "";
+    const sdp = this.#pc.localDescription()?.sdp ?? "";
+    return sdp
+      .split("\r\n")
+      .filter((line) => !line.startsWith("a=candidate:") && line !== "a=end-of-candidates")
+      .join("\r\n");
   }
 
   /** Applies the answer and waits for the data channel to open. */

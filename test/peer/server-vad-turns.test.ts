@@ -123,3 +123,49 @@ it("finds the turns of real recorded speech with server VAD, commits them and sp
   expect(decodeWav(first).channels[0]?.length).toBeCloseTo((e0 - s0) * 24_000, -2);
   offerer.close();
 });
+
+it("cancels a speaking response when speech starts and interrupt_response is on", async () => {
+  const offerer = new RealtimeOfferer({ audio: "RecvOnly" });
+  const form = new FormData();
+  form.set("sdp", await offerer.offer());
+  form.set(
+    "session",
+    JSON.stringify({
+      type: "realtime",
+      audio: {
+        input: { turn_detection: { type: "server_vad", create_response: false, interrupt_response: true } },
+      },
+    }),
+  );
+  const response = await fetch(`${peer.url}/v1/realtime/calls`, {
+    method: "POST",
+    body: form,
+    headers: { authorization: `Bearer ${KEY}` },
+  });
+  await offerer.connect(await response.text());
+  const pcm = toPcm16(speech.samples);
+  const [first, second] = expectedTurns(speech.speech, SILENCE_MS / 1000);
+  const cut = Math.round(((first?.[1] ?? 0) + 0.8) * 24_000);
+  for (let i = 0; i < cut; i += 480)
+    offerer.send({
+      type: "input_audio_buffer.append",
+      audio: toBase64(pcm.subarray(i, Math.min(cut, i + 480))),
+    });
+  await offerer.next("input_audio_buffer.committed");
+  expect(offerer.events.some((e) => e.type === "response.created")).toBe(false);
+  offerer.send({ type: "response.create" });
+  const created = await offerer.next("output_audio_buffer.started");
+  const from = offerer.events.length;
+  const end = Math.round(((second?.[1] ?? 0) + 0.1) * 24_000);
+  for (let i = cut; i < end; i += 480)
+    offerer.send({
+      type: "input_audio_buffer.append",
+      audio: toBase64(pcm.subarray(i, Math.min(end, i + 480))),
+    });
+  await offerer.next("input_audio_buffer.speech_started", () => true, from);
+  const cleared = await offerer.next("output_audio_buffer.cleared", () => true, from);
+  expect(cleared.response_id).toBe(created.response_id);
+  const done = await offerer.next("response.done", () => true, from);
+  expect(done.response).toMatchObject({ status: "cancelled", status_details: { reason: "turn_detected" } });
+  offerer.close();
+});

@@ -41,7 +41,7 @@ export interface FrameMessage {
   probability: number;
   /** Whether the segmenter is inside a speech segment (incl. hangover) after this frame. */
   speech: boolean;
-  /** RMS level of the frame in dBFS (−∞ for digital silence is reported as −120). */
+  /** RMS level of the frame in dBFS (1.0 RMS = 0 dB, so a full-scale sine reads −3 dB); silence reads −120. */
   level: number;
 }
 

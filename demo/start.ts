@@ -214,6 +214,6 @@ if (import.meta.main) {
     stopping = true;
     void stack.stop().then(() => process.exit(0));
   };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
+  // SIGHUP too: closing the terminal (or npm exiting first on Ctrl-C) hangs up this process before SIGINT is handled.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, shutdown);
 }

@@ -10,9 +10,12 @@ import { Resampler } from "../../worklet/dsp/resampler.ts";
 import {
   aliasRejectionDb,
   fitSine,
+  multitone,
+  rms,
   runBlocks,
   SETTLE,
   seededRandom,
+  sweep,
   tone,
   toneGainDb,
   toneSinadDb,
@@ -135,6 +138,22 @@ describe.each([48000, 44100])("%i Hz → 24 kHz", (rate) => {
     }
     expect(worst.near).toBeGreaterThanOrEqual(90);
     expect(worst.far).toBeGreaterThanOrEqual(100);
+  });
+
+  it("leaves a sweep over every aliasing frequency (12.5 kHz to Nyquist) ≥ 100 dB down", () => {
+    // A continuous sweep also catches a narrow weak spot between the discrete test tones.
+    const input = sweep(12500, rate / 2 - 50, rate, Math.round(rate * 0.5));
+    const y = runBlocks(make(), input);
+    expect(20 * Math.log10(rms(input) / rms(y, SETTLE, y.length - SETTLE))).toBeGreaterThanOrEqual(100);
+  });
+
+  it("keeps an in-band multitone's every component within ±0.1 dB", () => {
+    const freqs = [97, 440, 1013, 2503, 4001, 6007, 8009, 9973];
+    const y = runBlocks(make(), multitone(freqs, rate, rate / 2, 0.8));
+    for (const f of freqs) {
+      const gain = 20 * Math.log10(fitSine(y, f, OUT, SETTLE, y.length).amplitude / (0.8 / freqs.length));
+      expect(Math.abs(gain), `${f} Hz`).toBeLessThan(0.1);
+    }
   });
 
   it("has a group delay of at most 2 ms, equal to delaySamples", () => {

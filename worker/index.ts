@@ -19,7 +19,7 @@ import { clientSecrets } from "./routes/client-secrets.ts";
 import { legacySessions } from "./routes/legacy-sessions.ts";
 
 /** Largest request body accepted on the API, bytes (sessions with tools and instructions, SDP offers). */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 const app = new Hono<AppEnv>();
 

@@ -38,6 +38,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
   #quanta = 0;
   #nonFinite = 0;
   #clipped = 0;
+  #failed = false;
 
   /** `options` is the `AudioWorkletNodeOptions` the node was created with (a structured clone). */
   constructor(options?: { processorOptions?: unknown }) {
@@ -53,10 +54,21 @@ class CaptureProcessor extends AudioWorkletProcessor {
   }
 
   process(inputs: Float32Array[][]): boolean {
-    const resampler = this.#resampler;
     const input = inputs[0];
     // No input connected (or the track ended): no time passes for the capture stream.
-    if (resampler === null || input === undefined || input.length === 0) return true;
+    if (this.#resampler === null || input === undefined || input.length === 0) return true;
+    try {
+      this.#render(this.#resampler, input);
+    } catch (error) {
+      // An exception escaping process() would stop the processor for good (`processorerror`); report it once
+      // and keep capturing.
+      if (!this.#failed) this.#post({ type: "error", code: "processing-failed", message: String(error) });
+      this.#failed = true;
+    }
+    return true;
+  }
+
+  #render(resampler: Resampler, input: Float32Array[]): void {
     const n = input[0].length;
     if (n !== this.#mono.length) {
       // Only when the render quantum size changes (a future `renderSizeHint`), never per quantum.
@@ -104,7 +116,6 @@ class CaptureProcessor extends AudioWorkletProcessor {
       this.#sinceStats = 0;
       this.#postStats();
     }
-    return true;
   }
 
   /** Scores, encodes and posts `frame` (the first `#fill` samples of it), then starts the next frame. */

@@ -79,7 +79,12 @@ export interface StatsMessage {
 }
 
 /** Machine-readable reasons of an `error` message. */
-export type CaptureErrorCode = "invalid-options" | "invalid-message" | "unsupported-sample-rate";
+export type CaptureErrorCode =
+  | "invalid-options"
+  | "invalid-message"
+  | "unsupported-sample-rate"
+  /** An unexpected exception while processing audio; reported once, capture continues. */
+  | "processing-failed";
 
 /**
  * Processor → main: something was refused. The processor keeps running with its previous settings; it never

@@ -226,4 +226,23 @@ describe("capture processor", () => {
     expect(p.received).toHaveLength(0);
     p.close();
   });
+
+  it("survives an exception inside a render quantum, reports it once, and keeps capturing", async () => {
+    const p = start(48000);
+    const hostile = new Proxy(new Float32Array(QUANTUM), {
+      get(target, key) {
+        if (key === "length") return target.length;
+        throw new Error("hostile channel");
+      },
+    });
+    expect(p.processor.process([[hostile]], [], {})).toBe(true);
+    expect(p.processor.process([[hostile]], [], {})).toBe(true);
+    p.feed([tone(300, 48000, 9600, 0.1)]);
+    await p.settle();
+    const errors = p.received.filter((m) => m.type === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "processing-failed" });
+    expect(p.frames().length).toBeGreaterThanOrEqual(9);
+    p.close();
+  });
 });

@@ -144,73 +144,59 @@ export type ParsedOptions =
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-const VAD_KEYS: Record<string, [min: number, max: number]> = {
-  sampleRate: [OUTPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE],
-  onsetThreshold: [0, 1],
-  offsetThreshold: [0, 1],
-  minSpeechMs: [0, 2000],
-  prefixPaddingMs: [0, 2000],
-  hangoverMs: [0, 10000],
+/** Inclusive bounds of every numeric option, by JSON pointer. */
+const BOUNDS: Record<string, [min: number, max: number]> = {
+  "/frameMs": [MIN_FRAME_MS, MAX_FRAME_MS],
+  "/statsIntervalMs": [0, 60000],
+  "/vad/sampleRate": [OUTPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE],
+  "/vad/onsetThreshold": [0, 1],
+  "/vad/offsetThreshold": [0, 1],
+  "/vad/minSpeechMs": [0, 2000],
+  "/vad/prefixPaddingMs": [0, 2000],
+  "/vad/hangoverMs": [0, 10000],
 };
 
 /**
  * Validates untrusted capture options (from `processorOptions` or a `configure` message) without throwing.
  * Shared by both sides so that the client can reject bad options before they reach the audio thread.
- * Returns the options (only known keys) or the first problem with a JSON pointer to the field.
+ * Returns the options (known keys only, unknown keys are an error) or the first problem, with a JSON pointer
+ * to the field.
  */
 export function parseCaptureOptions(value: unknown): ParsedOptions {
   if (value === undefined || value === null) return { ok: true, options: {} };
-  if (!isRecord(value)) return { ok: false, field: "", message: "options must be an object" };
-  const options: CaptureOptions = {};
-  for (const key of Object.keys(value)) {
-    const v = value[key];
-    if (key === "frameMs") {
-      if (typeof v !== "number" || !(v >= MIN_FRAME_MS && v <= MAX_FRAME_MS) || !Number.isInteger(v * 24)) {
-        return {
-          ok: false,
-          field: "/frameMs",
-          message: `frameMs must be a number of ms from ${MIN_FRAME_MS} to ${MAX_FRAME_MS} that is a whole number of 24 kHz samples`,
-        };
+  const fail = (field: string, message: string): ParsedOptions => ({ ok: false, field, message });
+  /** Copies the numeric fields of `record` under `prefix`, or returns the first problem. */
+  const numbers = (record: unknown, prefix: string, out: Record<string, number>): ParsedOptions | null => {
+    if (!isRecord(record)) return fail(prefix, `${prefix || "options"} must be an object`);
+    for (const key of Object.keys(record)) {
+      const field = `${prefix}/${key}`;
+      const bounds = BOUNDS[field];
+      const n = record[key];
+      if (key === "vad" && prefix === "") continue;
+      if (!bounds) return fail(field, `unknown option ${field}`);
+      if (typeof n !== "number" || !(n >= bounds[0] && n <= bounds[1])) {
+        return fail(field, `${field} must be a number from ${bounds[0]} to ${bounds[1]}`);
       }
-      options.frameMs = v;
-    } else if (key === "statsIntervalMs") {
-      if (typeof v !== "number" || !(v >= 0 && v <= 60000)) {
-        return {
-          ok: false,
-          field: "/statsIntervalMs",
-          message: "statsIntervalMs must be a number from 0 to 60000",
-        };
-      }
-      options.statsIntervalMs = v;
-    } else if (key === "vad") {
-      if (!isRecord(v)) return { ok: false, field: "/vad", message: "vad must be an object" };
-      const vad: Record<string, number> = {};
-      for (const vk of Object.keys(v)) {
-        const bounds = VAD_KEYS[vk];
-        const n = v[vk];
-        if (!bounds) return { ok: false, field: `/vad/${vk}`, message: `unknown VAD option ${vk}` };
-        if (typeof n !== "number" || !(n >= bounds[0] && n <= bounds[1])) {
-          return {
-            ok: false,
-            field: `/vad/${vk}`,
-            message: `vad.${vk} must be a number from ${bounds[0]} to ${bounds[1]}`,
-          };
-        }
-        vad[vk] = n;
-      }
-      const onset = vad.onsetThreshold;
-      const offset = vad.offsetThreshold;
-      if (onset !== undefined && offset !== undefined && offset > onset) {
-        return {
-          ok: false,
-          field: "/vad/offsetThreshold",
-          message: "vad.offsetThreshold must not exceed vad.onsetThreshold",
-        };
-      }
-      options.vad = vad as SegmenterOptions;
-    } else {
-      return { ok: false, field: `/${key}`, message: `unknown option ${key}` };
+      out[key] = n;
     }
+    return null;
+  };
+  const top: Record<string, number> = {};
+  const problem = numbers(value, "", top);
+  if (problem) return problem;
+  const options: CaptureOptions = top;
+  if (options.frameMs !== undefined && !Number.isInteger(options.frameMs * 24)) {
+    return fail("/frameMs", "/frameMs must be a whole number of 24 kHz samples (a multiple of 1/24 ms)");
+  }
+  const vadValue = (value as Record<string, unknown>).vad;
+  if (vadValue !== undefined) {
+    const vad: Record<string, number> = {};
+    const vadProblem = numbers(vadValue, "/vad", vad);
+    if (vadProblem) return vadProblem;
+    if ((vad.offsetThreshold ?? 0) > (vad.onsetThreshold ?? 1)) {
+      return fail("/vad/offsetThreshold", "/vad/offsetThreshold must not exceed /vad/onsetThreshold");
+    }
+    options.vad = vad;
   }
   return { ok: true, options };
 }

@@ -1,12 +1,20 @@
 /**
  * `connect()`: the browser side of a voice session. Captures the microphone through the capture AudioWorklet
- * (24 kHz mono PCM16 frames with a local VAD), opens a WebRTC call through the worker, and streams every frame
- * as `input_audio_buffer.append` on the `oai-events` data channel. The model's voice plays from the call's audio
- * track. See OpenAI "Realtime API with WebRTC" and `RealtimeClientEventInputAudioBufferAppend`.
+ * (24 kHz mono PCM16 frames with a local VAD), opens a WebRTC call through the worker, and streams frames as
+ * `input_audio_buffer.append` on the `oai-events` data channel; the model's voice plays from the call's audio
+ * track. Local turn-taking (`turns: "client"`), silence gating, barge-in and reconnects build on the local VAD.
+ * See OpenAI "Realtime API with WebRTC" and `RealtimeClientEventInputAudioBufferAppend`.
  */
-
+import { BargeInDetector } from "./barge-in.ts";
+import { SEGMENTER_DEFAULTS } from "./dsp/segmenter.ts";
+import { FrameGate } from "./frame-gate.ts";
 import type { CaptureOptions, ControlMessage, FrameMessage, ProcessorMessage } from "./messages.ts";
-import { CAPTURE_PROCESSOR_NAME, parseCaptureOptions } from "./messages.ts";
+import { CAPTURE_PROCESSOR_NAME, OUTPUT_SAMPLE_RATE, parseCaptureOptions } from "./messages.ts";
+import { RealtimeVoiceError } from "./realtime-voice-error.ts";
+import { type QueueItem, SendQueue } from "./send-queue.ts";
+import { exchangeSdp } from "./signaling.ts";
+
+export { type ErrorCode, RealtimeVoiceError } from "./realtime-voice-error.ts";
 
 /** Local VAD tuning: `SegmenterOptions` of `dsp/segmenter.ts` (thresholds, minimum speech, padding, hangover). */
 export type SegmenterOptions = NonNullable<CaptureOptions["vad"]>;
@@ -28,6 +36,20 @@ export interface ConnectOptions {
   upstreamUrl?: string;
   /** The requested GA session (`{type: "realtime", …}`); the worker applies its policy on top. */
   session?: Record<string, unknown>;
+  /**
+   * `"server"` (default): the session keeps its `server_vad`/`semantic_vad`. `"client"`: the session is requested
+   * with `turn_detection: null`, and at each local speech end the client sends `input_audio_buffer.commit` (when
+   * ≥ 100 ms were appended since the last one) and `response.create`.
+   */
+  turns?: "server" | "client";
+  /**
+   * Send only speech: frames inside a local speech segment (hangover included) plus the prefix padding before
+   * it; silence is withheld and not billed. With server turns, enough silence follows each segment for the
+   * server's `silence_duration_ms` to elapse, so its turn detection never stalls. Default false.
+   */
+  gate?: boolean;
+  /** Interrupt the model when local speech holds this long while it speaks (ms, default 200); `0` disables. */
+  bargeInMs?: number;
   /** Frame length in ms, 10..40 and a whole number of 24 kHz samples (default 20). One frame, one `append`. */
   frameMs?: number;
   /** Local VAD thresholds, prefix padding and hangover (see `SegmenterOptions`). */
@@ -47,51 +69,22 @@ export interface ConnectOptions {
   workletUrl?: string;
   /** Element that plays the model's voice. Default: a detached `<audio autoplay>`; `false` plays nothing. */
   output?: HTMLAudioElement | false;
-  /** Frames kept while the data channel is congested or not yet open, in ms of audio (default 10 000). */
+  /**
+   * Audio kept while the channel is congested, not yet open, or reconnecting, in ms (default 10 000). Beyond it
+   * the oldest silence is dropped first, then the oldest speech, each reported (`drop`, and `error`
+   * `frames_dropped` for speech).
+   */
   maxQueueMs?: number;
   /** `bufferedAmount` above which frames wait in the queue (bytes, default 256 KiB). */
   highWaterMark?: number;
+  /**
+   * Reconnect after a lost call (data channel closed, ICE failed) and before the 60-minute session limit:
+   * `attempts` (default 5) with exponential backoff from `graceMs` (default 500) up to 8 s; `rotateAfterMs`
+   * (default 55 min) starts a new call in time. `false` ends the session on the first loss.
+   */
+  reconnect?: false | { attempts?: number; graceMs?: number; rotateAfterMs?: number };
   /** Extra headers on requests to the worker (for example your own auth). */
   headers?: Record<string, string>;
-}
-
-/** Stable error codes carried by {@link RealtimeVoiceError}. */
-export type ErrorCode =
-  | "invalid_options"
-  | "microphone_denied"
-  | "microphone_unavailable"
-  | "audio_failed"
-  | "worklet_load_failed"
-  | "worklet_error"
-  | "signaling_failed"
-  | "network_error"
-  | "invalid_answer"
-  | "connection_failed"
-  | "channel_closed"
-  | "frames_dropped"
-  | "server_error"
-  | "cleanup_failed";
-
-/**
- * Every failure of a session. `code` is stable; `status` is the HTTP status and `serverCode` the server's own
- * code (problem details `code`, or OpenAI `error.code`) for `signaling_failed`; `message` carries the server's
- * message (problem details `detail`, or OpenAI `error.message`).
- */
-export class RealtimeVoiceError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number | undefined;
-  readonly serverCode: string | undefined;
-  constructor(
-    code: ErrorCode,
-    message: string,
-    extra: { status?: number; serverCode?: string; cause?: unknown } = {},
-  ) {
-    super(message, { cause: extra.cause });
-    this.name = "RealtimeVoiceError";
-    this.code = code;
-    this.status = extra.status;
-    this.serverCode = extra.serverCode;
-  }
 }
 
 /** The connection, as a discriminated union on `status` that carries its live objects. */
@@ -104,6 +97,7 @@ export type ConnectionState =
       channel: RTCDataChannel;
       callId: string | null;
     }
+  | { status: "reconnecting"; attempt: number; reason: string; retryInMs: number }
   | { status: "closed"; reason: string }
   | { status: "failed"; error: RealtimeVoiceError };
 
@@ -124,8 +118,11 @@ export interface FrameStats {
   speech: boolean;
   /** dBFS of the frame. */
   level: number;
-  /** `"sent"` on the channel now, `"queued"` behind congestion or a closed channel. */
-  fate: "sent" | "queued";
+  /**
+   * `"sent"` on the channel now; `"queued"` behind congestion, a closed or reconnecting channel; `"held"` by the
+   * gate (sent later as prefix padding, or withheld).
+   */
+  fate: "sent" | "queued" | "held";
   bufferedAmount: number;
 }
 
@@ -137,6 +134,14 @@ export interface SessionStats {
   framesQueued: number;
   framesDropped: number;
   speechFramesDropped: number;
+  /** Frames the gate kept back for good (silence not sent, not billed). */
+  framesWithheld: number;
+  /** Turns committed by the client (`turns: "client"`). */
+  commits: number;
+  /** Times the model was interrupted. */
+  bargeIns: number;
+  /** Calls opened after the first (reconnects and rotations). */
+  reconnects: number;
   bufferedAmount: number;
   /** Sample rate of the capture `AudioContext` (the device's own), 0 before capture starts. */
   inputRate: number;
@@ -153,18 +158,16 @@ export interface SessionEventMap {
   level: { dbfs: number; probability: number; speech: boolean };
   frame: FrameStats;
   /** Frames the bounded queue had to give up (oldest silence first, then oldest speech). */
-  drop: { count: number; speech: number; total: number };
+  drop: { seq: number; speech: boolean; total: number };
+  /** The client committed a turn (`turns: "client"`); `samples` appended since the previous commit. */
+  commit: { samples: number };
+  /** The model was interrupted: `response.cancel` and `output_audio_buffer.clear` were sent, playback muted. */
+  bargein: { sample: number };
   server: ServerEvent;
   error: RealtimeVoiceError;
 }
 
 type Listener<T> = (payload: T) => void;
-
-/** A frame waiting for the channel, with the wall time (ms since the epoch) it became available. */
-interface Outgoing {
-  frame: FrameMessage;
-  capturedAt: number;
-}
 
 /** Defaults an entry point supplies: where the script came from. */
 export interface EntryDefaults {
@@ -174,10 +177,13 @@ export interface EntryDefaults {
 
 declare const __REALTIME_VOICE_WORKLET_SOURCE__: string;
 
-const APPEND_PREFIX = '{"type":"input_audio_buffer.append","event_id":"';
 const LEVEL_INTERVAL_MS = 33;
 const ICE_GATHER_MS = 500;
 const FLUSH_WAIT_MS = 200;
+/** OpenAI refuses `input_audio_buffer.commit` with less than 100 ms buffered (`input_audio_buffer_commit_empty`). */
+const MIN_COMMIT_SAMPLES = OUTPUT_SAMPLE_RATE / 10;
+const MAX_BACKOFF_MS = 8000;
+const DROP_REPORT_MS = 1000;
 
 /** A live voice session. Create it with {@link connect}. */
 export class RealtimeVoiceSession {
@@ -194,11 +200,18 @@ export class RealtimeVoiceSession {
   #node: AudioWorkletNode | null = null;
   #output: HTMLAudioElement | null = null;
   #ownsOutput = false;
-  #queue: Outgoing[] = [];
-  #maxQueue: number;
+  #queue: SendQueue;
+  #gate: FrameGate<QueueItem>;
+  #bargeIn: BargeInDetector | null;
   #capture: CaptureOptions;
+  #frameMs: number;
+  #session: Record<string, unknown> | undefined;
+  #appendedSinceCommit = 0;
   #lastLevel = 0;
+  #lastDropReport = 0;
   #flushed: (() => void) | null = null;
+  #rotateTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #stats: SessionStats = {
     framesCaptured: 0,
     framesSent: 0,
@@ -206,6 +219,10 @@ export class RealtimeVoiceSession {
     framesQueued: 0,
     framesDropped: 0,
     speechFramesDropped: 0,
+    framesWithheld: 0,
+    commits: 0,
+    bargeIns: 0,
+    reconnects: 0,
     bufferedAmount: 0,
     inputRate: 0,
   };
@@ -219,8 +236,24 @@ export class RealtimeVoiceSession {
     const frameMs = options.frameMs ?? 20;
     const parsed = parseCaptureOptions({ frameMs, ...(options.vad ? { vad: options.vad } : {}) });
     if (!parsed.ok) throw new RangeError(`${parsed.message} (${parsed.field})`);
+    if (options.turns !== undefined && options.turns !== "server" && options.turns !== "client")
+      throw new RangeError(`turns must be "server" or "client", got ${String(options.turns)}`);
     this.#capture = parsed.options;
-    this.#maxQueue = Math.max(1, Math.ceil((options.maxQueueMs ?? 10_000) / frameMs));
+    this.#frameMs = frameMs;
+    const vad = { ...SEGMENTER_DEFAULTS, ...options.vad };
+    this.#session = requestedSession(options);
+    this.#queue = new SendQueue(
+      Math.max(1, Math.ceil((options.maxQueueMs ?? 10_000) / frameMs)),
+      (frame) => this.#onDrop(frame),
+      (item) => this.#onSent(item),
+    );
+    // The ring must reach back over the prefix padding plus the speech the segmenter needs before it decides.
+    const holdFrames = Math.ceil((vad.prefixPaddingMs + vad.minSpeechMs) / frameMs) + 2;
+    // Server turn detection needs `silence_duration_ms` of silence after speech; the hangover supplies most of it.
+    const trailMs = options.turns === "client" ? 0 : silenceDurationMs(this.#session) + 100 - vad.hangoverMs;
+    this.#gate = new FrameGate(options.gate === true, holdFrames, Math.ceil(Math.max(0, trailMs) / frameMs));
+    const bargeInMs = options.bargeInMs ?? 200;
+    this.#bargeIn = bargeInMs > 0 ? new BargeInDetector(vad.onsetThreshold, bargeInMs) : null;
     // Started on the next microtask so that listeners attached right after connect() see "connecting".
     this.ready = Promise.resolve().then(() => this.#start());
     // The promise is also observable through `state` and `error`; an unobserved rejection is not a bug here.
@@ -235,7 +268,12 @@ export class RealtimeVoiceSession {
   /** A snapshot of the counters. */
   get stats(): SessionStats {
     const channel = this.#state.status === "connected" ? this.#state.channel : null;
-    return { ...this.#stats, framesQueued: this.#queue.length, bufferedAmount: channel?.bufferedAmount ?? 0 };
+    return {
+      ...this.#stats,
+      framesQueued: this.#queue.frames,
+      framesWithheld: this.#gate.withheld,
+      bufferedAmount: channel?.bufferedAmount ?? 0,
+    };
   }
 
   /** The capture `AudioContext` once capture runs (owned by the session). */
@@ -255,14 +293,16 @@ export class RealtimeVoiceSession {
     this.#listeners.get(type)?.delete(listener as Listener<never>);
   }
 
-  /** Sends a client event on `oai-events` (for example `response.create`); false when the channel is not open. */
-  send(event: { type: string; [key: string]: unknown }): boolean {
-    if (this.#state.status !== "connected" || this.#state.channel.readyState !== "open") return false;
-    this.#state.channel.send(JSON.stringify(event));
-    return true;
+  /**
+   * Sends a client event on `oai-events` (for example `response.create`) in order behind the queued audio; it
+   * waits in the queue while the channel is not open.
+   */
+  send(event: { type: string; [key: string]: unknown }): void {
+    this.#queue.push({ kind: "event", text: JSON.stringify(event) });
+    this.#drain();
   }
 
-  /** Changes the local VAD settings while running. */
+  /** Changes the local VAD settings while running. Throws `RangeError` for invalid values. */
   configure(vad: SegmenterOptions): void {
     const parsed = parseCaptureOptions({ vad });
     if (!parsed.ok) throw new RangeError(`${parsed.message} (${parsed.field})`);
@@ -271,9 +311,10 @@ export class RealtimeVoiceSession {
   }
 
   /**
-   * Ends the session: stops capture, closes the call and the audio output. Every step runs even when an earlier
-   * one throws; the first error is rethrown afterwards as `cleanup_failed`. Tracks of an application-owned
-   * `mediaStream` are left running. Calling it again is a no-op.
+   * Ends the session: sends the last partial frame and what is queued (bounded waits), then stops capture,
+   * closes the call and the audio output. Every step runs even when an earlier one throws; the first error is
+   * rethrown afterwards as `cleanup_failed`. Tracks of an application-owned `mediaStream` are left running.
+   * Calling it again is a no-op.
    */
   close(reason = "closed by the application"): Promise<void> {
     return this.#teardown({ status: "closed", reason });
@@ -283,6 +324,8 @@ export class RealtimeVoiceSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#attempt++;
+    clearTimeout(this.#rotateTimer);
+    clearTimeout(this.#retryTimer);
     if (final.status === "closed") await this.#flush();
     let first: unknown;
     const step = (fn: () => void) => {
@@ -312,9 +355,7 @@ export class RealtimeVoiceSession {
       this.#output.srcObject = null;
       if (this.#ownsOutput) this.#output.remove();
     });
-    step(() => {
-      this.#queue.length = 0;
-    });
+    step(() => this.#queue.clear());
     const context = this.#context;
     this.#node = null;
     this.#source = null;
@@ -348,16 +389,22 @@ export class RealtimeVoiceSession {
         const message: ControlMessage = { type: "flush" };
         node.port.postMessage(message);
       });
-      for (const outgoing of this.#queue.splice(0)) this.#sendFrame(connection.channel, outgoing);
-      const deadline = performance.now() + FLUSH_WAIT_MS * 5;
-      while (connection.channel.bufferedAmount > 0 && performance.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await this.#waitForChannel(connection.channel, FLUSH_WAIT_MS * 5, Number.POSITIVE_INFINITY);
     } catch {
       // Best effort: close() goes on to release everything regardless.
     } finally {
       this.#flushed = null;
     }
+  }
+
+  /** Drains the queue into `channel` (ignoring the high-water mark when `highWaterMark` is ∞) until it is empty. */
+  async #waitForChannel(channel: RTCDataChannel, waitMs: number, highWaterMark: number): Promise<void> {
+    const deadline = performance.now() + waitMs;
+    do {
+      this.#queue.drain(channel, highWaterMark);
+      if (this.#queue.frames === 0 && channel.bufferedAmount === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } while (performance.now() < deadline && channel.readyState === "open");
   }
 
   #emit<K extends keyof SessionEventMap>(type: K, payload: SessionEventMap[K]): void {
@@ -393,12 +440,7 @@ export class RealtimeVoiceSession {
       const capture = this.#startCapture(attempt);
       const call = this.#openCall(attempt);
       const [, connection] = await Promise.all([capture, call]);
-      if (attempt !== this.#attempt) {
-        connection.pc.close();
-        return;
-      }
-      this.#setState({ status: "connected", attempt, ...connection });
-      this.#drain();
+      this.#connected(attempt, connection);
     } catch (error) {
       const typed =
         error instanceof RealtimeVoiceError
@@ -407,6 +449,35 @@ export class RealtimeVoiceSession {
       if (attempt === this.#attempt) this.#fail(typed);
       throw typed;
     }
+  }
+
+  #connected(
+    attempt: number,
+    connection: { pc: RTCPeerConnection; channel: RTCDataChannel; callId: string | null },
+  ) {
+    if (attempt !== this.#attempt) {
+      connection.pc.close();
+      return;
+    }
+    this.#setState({ status: "connected", attempt, ...connection });
+    this.#drain();
+    const rotateAfterMs =
+      this.#options.reconnect === false ? 0 : (this.#options.reconnect?.rotateAfterMs ?? 3_300_000);
+    clearTimeout(this.#rotateTimer);
+    // OpenAI ends a session after 60 minutes with no resume: start the next call before that.
+    if (rotateAfterMs > 0) this.#rotateTimer = setTimeout(() => void this.#rotate(attempt), rotateAfterMs);
+  }
+
+  async #rotate(attempt: number): Promise<void> {
+    if (attempt !== this.#attempt || this.#state.status !== "connected") return;
+    const { pc, channel } = this.#state;
+    // Frames keep queueing while the old channel empties; the new call receives them in order.
+    this.#setState({ status: "reconnecting", attempt, reason: "session rotation", retryInMs: 0 });
+    await this.#waitForChannel(channel, 2000, this.#options.highWaterMark ?? 262_144);
+    if (attempt !== this.#attempt) return;
+    this.#queue.requeueUnsent(channel.bufferedAmount);
+    pc.close();
+    this.#reconnect(0, "session rotation");
   }
 
   async #startCapture(attempt: number): Promise<void> {
@@ -508,9 +579,12 @@ export class RealtimeVoiceSession {
         this.#onFrame(message);
         break;
       case "speechstart":
+        for (const item of this.#gate.speechStart(message.sample)) this.#queueItem(item);
         this.#emit("speechstart", { sample: message.sample });
         break;
       case "speechend":
+        this.#gate.speechEnd();
+        if (this.#options.turns === "client") this.#commit();
         this.#emit("speechend", { sample: message.sample });
         break;
       case "error":
@@ -531,17 +605,15 @@ export class RealtimeVoiceSession {
       this.#lastLevel = now;
       this.#emit("level", { dbfs: frame.level, probability: frame.probability, speech: frame.speech });
     }
-    // Stamp the wall time the frame became available (ms since the epoch, sub-ms resolution) into the event id,
-    // so a peer on the same clock can measure capture → receive latency; the id also carries the sequence number.
-    const outgoing: Outgoing = { frame, capturedAt: performance.timeOrigin + now };
-    const channel = this.#state.status === "connected" ? this.#state.channel : null;
-    let fate: FrameStats["fate"] = "queued";
-    if (channel && this.#queue.length === 0 && this.#canSend(channel)) {
-      this.#sendFrame(channel, outgoing);
-      fate = "sent";
-    } else {
-      this.#enqueue(outgoing);
+    if (this.#bargeIn?.frame(frame.probability, this.#frameMs)) this.#interrupt(frame.timestamp);
+    const item: QueueItem = { kind: "frame", frame, capturedAt: performance.timeOrigin + now };
+    const sentBefore = this.#stats.framesSent;
+    let fate: FrameStats["fate"] = "held";
+    if (this.#gate.admit(frame, item)) {
+      this.#queueItem(item);
+      fate = this.#stats.framesSent > sentBefore ? "sent" : "queued";
     }
+    const channel = this.#state.status === "connected" ? this.#state.channel : null;
     this.#emit("frame", {
       seq: frame.seq,
       timestamp: frame.timestamp,
@@ -554,34 +626,56 @@ export class RealtimeVoiceSession {
     });
   }
 
-  #canSend(channel: RTCDataChannel): boolean {
-    return channel.readyState === "open" && channel.bufferedAmount < (this.#options.highWaterMark ?? 262_144);
+  #queueItem(item: QueueItem): void {
+    if (item.kind === "frame") this.#appendedSinceCommit += item.frame.pcm.byteLength / 2;
+    this.#queue.push(item);
+    this.#drain();
   }
 
-  #sendFrame(channel: RTCDataChannel, { frame, capturedAt }: Outgoing): void {
-    const id = `rv_${frame.seq}_${capturedAt.toFixed(1)}`;
-    channel.send(`${APPEND_PREFIX}${id}","audio":"${toBase64(new Uint8Array(frame.pcm))}"}`);
+  /** Client turns: commit what was appended since the last commit (≥ 100 ms) and ask for a response. */
+  #commit(): void {
+    const samples = this.#appendedSinceCommit;
+    if (samples < MIN_COMMIT_SAMPLES) return;
+    this.#appendedSinceCommit = 0;
+    this.#queue.push({ kind: "event", text: '{"type":"input_audio_buffer.commit"}' });
+    this.#queue.push({ kind: "event", text: '{"type":"response.create"}' });
+    this.#stats.commits++;
+    this.#drain();
+    this.#emit("commit", { samples });
+  }
+
+  /** Barge-in: stop the model now, locally first (muting is instant), then on the server. */
+  #interrupt(sample: number): void {
+    if (this.#output) this.#output.muted = true;
+    const channel = this.#state.status === "connected" ? this.#state.channel : null;
+    // Straight to the channel, ahead of queued audio: the point is to stop the voice without delay.
+    if (channel?.readyState === "open") {
+      channel.send('{"type":"response.cancel"}');
+      channel.send('{"type":"output_audio_buffer.clear"}');
+    }
+    this.#stats.bargeIns++;
+    this.#emit("bargein", { sample });
+  }
+
+  #onSent(item: QueueItem): void {
+    if (item.kind !== "frame") return;
     this.#stats.framesSent++;
-    this.#stats.bytesSent += frame.pcm.byteLength;
+    this.#stats.bytesSent += item.frame.pcm.byteLength;
   }
 
-  #enqueue(outgoing: Outgoing): void {
-    this.#queue.push(outgoing);
-    if (this.#queue.length <= this.#maxQueue) return;
-    // Full: give up the oldest silence first; speech goes only when nothing else is left, and is reported.
-    let index = this.#queue.findIndex((queued) => !queued.frame.speech);
-    if (index < 0) index = 0;
-    const dropped = this.#queue.splice(index, 1)[0]?.frame;
-    const speech = dropped?.speech ? 1 : 0;
+  #onDrop(frame: FrameMessage): void {
     this.#stats.framesDropped++;
-    this.#stats.speechFramesDropped += speech;
-    this.#emit("drop", { count: 1, speech, total: this.#stats.framesDropped });
-    if (speech) {
+    if (frame.speech) this.#stats.speechFramesDropped++;
+    this.#emit("drop", { seq: frame.seq, speech: frame.speech, total: this.#stats.framesDropped });
+    const now = performance.now();
+    // One error per second at most, with the running count, rather than one per frame.
+    if (frame.speech && now - this.#lastDropReport >= DROP_REPORT_MS) {
+      this.#lastDropReport = now;
       this.#emit(
         "error",
         new RealtimeVoiceError(
           "frames_dropped",
-          `the send queue is full: dropped speech frame ${dropped?.seq} (${this.#stats.speechFramesDropped} so far)`,
+          `the send queue is full: ${this.#stats.speechFramesDropped} speech frame(s) dropped so far (last seq ${frame.seq})`,
         ),
       );
     }
@@ -589,10 +683,7 @@ export class RealtimeVoiceSession {
 
   #drain = (): void => {
     if (this.#state.status !== "connected") return;
-    const channel = this.#state.channel;
-    while (this.#queue.length > 0 && this.#canSend(channel)) {
-      this.#sendFrame(channel, this.#queue.shift() as Outgoing);
-    }
+    this.#queue.drain(this.#state.channel, this.#options.highWaterMark ?? 262_144);
   };
 
   async #openCall(
@@ -605,7 +696,8 @@ export class RealtimeVoiceSession {
       pc.addTransceiver("audio", { direction: "recvonly" });
       pc.ontrack = (event) => this.#play(event.streams[0] ?? new MediaStream([event.track]));
       const channel = pc.createDataChannel("oai-events");
-      channel.bufferedAmountLowThreshold = 65_536;
+      const highWaterMark = this.#options.highWaterMark ?? 262_144;
+      channel.bufferedAmountLowThreshold = Math.floor(highWaterMark / 4);
       channel.onbufferedamountlow = this.#drain;
       channel.onmessage = (event: MessageEvent) => this.#onServerMessage(event.data);
       const opened = new Promise<void>((resolve, reject) => {
@@ -621,15 +713,26 @@ export class RealtimeVoiceSession {
       await pc.setLocalDescription(await pc.createOffer());
       await gatherCandidates(pc);
       this.#check(attempt);
-      const { sdp, callId } = await this.#signal(pc.localDescription?.sdp ?? "", attempt);
+      const options = this.#options;
+      const { sdp, callId } = await exchangeSdp(
+        pc.localDescription?.sdp ?? "",
+        {
+          base: (options.url ?? this.#defaults.url ?? location.origin).replace(/\/+$/, ""),
+          signaling: options.signaling ?? "proxy",
+          upstream: (options.upstreamUrl ?? "https://api.openai.com/v1").replace(/\/+$/, ""),
+          session: this.#session,
+          headers: options.headers ?? {},
+        },
+        () => this.#check(attempt),
+      );
       this.#check(attempt);
       await pc.setRemoteDescription({ type: "answer", sdp });
       this.#check(attempt);
       await opened;
       this.#check(attempt);
-      channel.onclose = () => this.#onChannelLost(attempt, "the oai-events data channel closed");
+      channel.onclose = () => this.#onCallLost(attempt, "the oai-events data channel closed");
       pc.onconnectionstatechange = () => {
-        if (pc.connectionState === "failed") this.#onChannelLost(attempt, "the WebRTC connection failed");
+        if (pc.connectionState === "failed") this.#onCallLost(attempt, "the WebRTC connection failed");
       };
       return { pc, channel, callId };
     } catch (error) {
@@ -642,61 +745,55 @@ export class RealtimeVoiceSession {
     if (attempt !== this.#attempt) throw new RealtimeVoiceError("connection_failed", "superseded or closed");
   }
 
-  #onChannelLost(attempt: number, message: string): void {
-    if (attempt !== this.#attempt || this.#closed) return;
-    this.#fail(new RealtimeVoiceError("channel_closed", message));
+  #onCallLost(attempt: number, reason: string): void {
+    if (attempt !== this.#attempt || this.#closed || this.#state.status !== "connected") return;
+    const { pc, channel } = this.#state;
+    // What was still in the send buffer never left this browser: the next call gets it.
+    this.#queue.requeueUnsent(channel.bufferedAmount);
+    pc.close();
+    this.#emit("error", new RealtimeVoiceError("channel_closed", reason));
+    if (this.#options.reconnect === false) {
+      this.#fail(new RealtimeVoiceError("channel_closed", reason));
+      return;
+    }
+    this.#reconnect(0, reason);
   }
 
-  async #signal(offer: string, attempt: number): Promise<{ sdp: string; callId: string | null }> {
-    const options = this.#options;
-    const base = (options.url ?? this.#defaults.url ?? location.origin).replace(/\/+$/, "");
-    const headers = options.headers ?? {};
-    let response: Response;
-    if ((options.signaling ?? "proxy") === "ephemeral") {
-      const minted = await request(`${base}/v1/realtime/client_secrets`, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: JSON.stringify(options.session ? { session: options.session } : {}),
-      });
-      const secret = (await minted.json().catch(() => null)) as { value?: unknown } | null;
-      if (typeof secret?.value !== "string") {
-        throw new RealtimeVoiceError("signaling_failed", "the client_secrets answer has no `value`", {
-          status: minted.status,
-        });
-      }
-      this.#check(attempt);
-      const upstream = (options.upstreamUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "");
-      response = await request(`${upstream}/realtime/calls`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${secret.value}`, "content-type": "application/sdp" },
-        body: offer,
-      });
-    } else if (options.session) {
-      const form = new FormData();
-      form.set("sdp", new Blob([offer], { type: "application/sdp" }));
-      form.set("session", new Blob([JSON.stringify(options.session)], { type: "application/json" }));
-      response = await request(`${base}/v1/realtime/calls`, { method: "POST", headers, body: form });
-    } else {
-      response = await request(`${base}/v1/realtime/calls`, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/sdp" },
-        body: offer,
-      });
-    }
-    const sdp = await response.text();
-    // Without this check an error body or an HTML page would reach setRemoteDescription and surface as an opaque
-    // "Failed to parse SessionDescription".
-    if (!sdp.startsWith("v=0")) {
-      throw new RealtimeVoiceError(
-        "invalid_answer",
-        `the calls endpoint answered ${response.status} without SDP`,
-        {
-          status: response.status,
-        },
+  /** Opens a new call after a grace period with exponential backoff; capture and queueing go on meanwhile. */
+  #reconnect(tries: number, reason: string): void {
+    const settings = this.#options.reconnect || {};
+    if (tries >= (settings.attempts ?? 5)) {
+      this.#fail(
+        new RealtimeVoiceError(
+          "connection_failed",
+          `gave up reconnecting after ${tries} attempts: ${reason}`,
+        ),
       );
+      return;
     }
-    const callUrl = response.headers.get("location");
-    return { sdp, callId: callUrl?.split("/").pop() ?? null };
+    const attempt = ++this.#attempt;
+    const retryInMs = Math.min(MAX_BACKOFF_MS, (settings.graceMs ?? 500) * 2 ** tries);
+    this.#setState({ status: "reconnecting", attempt, reason, retryInMs });
+    this.#retryTimer = setTimeout(async () => {
+      if (attempt !== this.#attempt) return;
+      this.#setState({ status: "connecting", attempt });
+      try {
+        const connection = await this.#openCall(attempt);
+        this.#stats.reconnects++;
+        // A new call has an empty input buffer.
+        this.#appendedSinceCommit = 0;
+        this.#connected(attempt, connection);
+      } catch (error) {
+        if (attempt !== this.#attempt) return;
+        this.#emit(
+          "error",
+          error instanceof RealtimeVoiceError
+            ? error
+            : new RealtimeVoiceError("connection_failed", String(error)),
+        );
+        this.#reconnect(tries + 1, reason);
+      }
+    }, retryInMs);
   }
 
   #onServerMessage(data: unknown): void {
@@ -708,6 +805,12 @@ export class RealtimeVoiceSession {
       return;
     }
     if (typeof event?.type !== "string") return;
+    if (event.type === "output_audio_buffer.started") {
+      this.#bargeIn?.setModelSpeaking(true);
+      if (this.#output) this.#output.muted = false;
+    } else if (event.type === "output_audio_buffer.stopped" || event.type === "output_audio_buffer.cleared") {
+      this.#bargeIn?.setModelSpeaking(false);
+    }
     this.#emit("server", event);
     if (event.type === "error") {
       const detail = (event.error ?? {}) as { message?: unknown; code?: unknown };
@@ -741,45 +844,22 @@ export function connect(options: ConnectOptions = {}, defaults: EntryDefaults = 
   return new RealtimeVoiceSession(options, defaults);
 }
 
-async function request(url: string, init: RequestInit): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, init);
-  } catch (error) {
-    throw new RealtimeVoiceError("network_error", `request to ${url} failed: ${String(error)}`, {
-      cause: error,
-    });
-  }
-  if (response.ok) return response;
-  throw await httpError(response);
+/** The session to request: the caller's, with `turn_detection: null` for client turns. */
+function requestedSession(options: ConnectOptions): Record<string, unknown> | undefined {
+  if (options.turns !== "client") return options.session;
+  const session = options.session ?? { type: "realtime" };
+  const audio = (session.audio ?? {}) as Record<string, unknown>;
+  const input = (audio.input ?? {}) as Record<string, unknown>;
+  return { ...session, audio: { ...audio, input: { ...input, turn_detection: null } } };
 }
 
-/** Maps a non-2xx answer to an error with the server's own message: problem details or OpenAI's `error`. */
-async function httpError(response: Response): Promise<RealtimeVoiceError> {
-  const text = await response.text().catch(() => "");
-  let message = text.slice(0, 300) || response.statusText;
-  let serverCode: string | undefined;
-  try {
-    const body = JSON.parse(text) as {
-      detail?: unknown;
-      title?: unknown;
-      code?: unknown;
-      error?: { message?: unknown; code?: unknown };
-    };
-    if (body.error && typeof body.error === "object") {
-      message = String(body.error.message ?? message);
-      if (typeof body.error.code === "string") serverCode = body.error.code;
-    } else {
-      message = String(body.detail ?? body.title ?? message);
-      if (typeof body.code === "string") serverCode = body.code;
-    }
-  } catch {
-    // Not JSON: keep the text.
-  }
-  return new RealtimeVoiceError("signaling_failed", `${response.status}: ${message}`, {
-    status: response.status,
-    serverCode,
-  });
+/** The server VAD's `silence_duration_ms` of the requested session, or OpenAI's documented default (500). */
+function silenceDurationMs(session: Record<string, unknown> | undefined): number {
+  const audio = session?.audio as
+    | { input?: { turn_detection?: { silence_duration_ms?: unknown } } }
+    | undefined;
+  const value = audio?.input?.turn_detection?.silence_duration_ms;
+  return typeof value === "number" ? value : 500;
 }
 
 async function gatherCandidates(pc: RTCPeerConnection): Promise<void> {
@@ -794,16 +874,4 @@ async function gatherCandidates(pc: RTCPeerConnection): Promise<void> {
       }
     });
   });
-}
-
-type Base64Bytes = Uint8Array & { toBase64?: () => string };
-
-function toBase64(bytes: Uint8Array): string {
-  const native = (bytes as Base64Bytes).toBase64;
-  if (native) return native.call(bytes);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

@@ -1,9 +1,15 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FAKE_ANSWER } from "../fixtures/fake-openai.ts";
 import { OFFER, send } from "./harness.ts";
 
 const path = "/v1/realtime/calls";
+
+// Upstream failures are logged by design (errors.test.ts checks those lines); keep this file's output quiet.
+beforeEach(() => {
+  vi.spyOn(console, "error").mockImplementation(() => {});
+  return () => vi.restoreAllMocks();
+});
 
 function multipart(parts: Record<string, string | Blob>): FormData {
   const form = new FormData();

@@ -7,7 +7,13 @@
  * `/v1/realtime/calls` route, where no key reaches the browser, is the one that holds.
  */
 import type { ProblemField } from "./problem.ts";
-import type { ExpiresAfter, RealtimeSession, RealtimeVoiceName, Voice } from "./schema/session.ts";
+import type {
+  ExpiresAfter,
+  FunctionTool,
+  RealtimeSession,
+  RealtimeVoiceName,
+  Voice,
+} from "./schema/session.ts";
 
 /** How client-supplied `instructions` combine with the server's `INSTRUCTIONS`. */
 export type ClientInstructionsMode = "deny" | "append" | "allow";
@@ -119,7 +125,13 @@ export function applyPolicy(request: SessionRequest, policy: Policy): PolicyResu
   const tools = requested?.tools;
   const toolChoice = requested?.tool_choice;
   if (policy.allowClientTools) {
-    if (tools !== undefined) session.tools = tools.map((tool) => ({ ...tool }));
+    if (tools !== undefined)
+      session.tools = tools.map((tool) => {
+        const copy: FunctionTool = { type: "function", name: tool.name };
+        if (tool.description !== undefined) copy.description = tool.description;
+        if (tool.parameters !== undefined) copy.parameters = tool.parameters;
+        return copy;
+      });
     if (toolChoice !== undefined) session.tool_choice = toolChoice;
   } else {
     if (tools !== undefined && tools.length > 0)

@@ -80,6 +80,21 @@ describe("POST /v1/realtime/calls (SDP proxy)", () => {
     expect(await upstream()).toEqual([]);
   });
 
+  it.each([
+    ["?voice=nova", 400, "/query/voice"],
+    ["?colour=red", 400, "/query/colour"],
+    ["?model=gpt-5", 403, "/query/model"],
+  ])("application/sdp with %s → %i at %s", async (query, status, pointer) => {
+    const { res, upstream } = await send(`${path}${query}`, {
+      body: OFFER,
+      headers: { "Content-Type": "application/sdp" },
+    });
+    expect(res.status).toBe(status);
+    const problem = (await res.json()) as { errors: Array<{ pointer: string }> };
+    expect(problem.errors.map((e) => e.pointer)).toEqual([pointer]);
+    expect(await upstream()).toEqual([]);
+  });
+
   it("413 offer_too_large for an offer over the cap (under the body limit)", async () => {
     const big = `${OFFER}${"a=x-padding:".padEnd(200, "x")}\r\n`.repeat(1).concat("a=x:".padEnd(40_000, "y"));
     const { res, upstream } = await send(path, { body: big, headers: { "Content-Type": "application/sdp" } });

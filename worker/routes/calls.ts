@@ -87,8 +87,9 @@ async function readCallRequest(req: Request, query: v.InferOutput<typeof CallQue
   return { sdp, session: parsed.output, pointerBase: "/session" };
 }
 
+/** Routes under `/v1/realtime/calls`. */
 export const calls = new Hono<AppEnv>()
-  .post("/", vValidator("query", CallQuery, rejectInvalid), async (c) => {
+  .post("/", vValidator("query", CallQuery, rejectInvalid(["query"])), async (c) => {
     const request = await readCallRequest(c.req.raw, c.req.valid("query"));
     const offer = checkOffer(request.sdp);
     const verdict = applyPolicy({ session: request.session }, c.var.policy);
@@ -104,7 +105,7 @@ export const calls = new Hono<AppEnv>()
       Location: `/v1/realtime/calls/${call.callId}`,
     });
   })
-  .post("/:id/hangup", vValidator("param", CallParam, rejectInvalid), async (c) => {
+  .post("/:id/hangup", vValidator("param", CallParam, rejectInvalid(["path"])), async (c) => {
     await hangupCall(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), c.req.valid("param").id);
     return c.body(null, 204);
   });

@@ -12,10 +12,11 @@ import { policyProblem } from "../problem.ts";
 import { ClientSecretRequest } from "../schema/session.ts";
 import { rejectInvalid } from "../validation.ts";
 
+/** Routes under `/v1/realtime/client_secrets`. */
 export const clientSecrets = new Hono<AppEnv>().post(
   "/",
   jsonBody(),
-  vValidator("json", ClientSecretRequest, rejectInvalid),
+  vValidator("json", ClientSecretRequest, rejectInvalid()),
   async (c) => {
     const body = c.req.valid("json");
     const verdict = applyPolicy({ session: body.session, expiresAfter: body.expires_after }, c.var.policy);

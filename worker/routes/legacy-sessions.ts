@@ -13,10 +13,11 @@ import { LegacySessionRequest, retireBetaModel } from "../schema/legacy.ts";
 import { legacySessionResponse } from "../schema/legacy-response.ts";
 import { rejectInvalid } from "../validation.ts";
 
+/** Routes under `/v1/realtime/sessions`. */
 export const legacySessions = new Hono<AppEnv>().post(
   "/",
   jsonBody(),
-  vValidator("json", LegacySessionRequest, rejectInvalid),
+  vValidator("json", LegacySessionRequest, rejectInvalid()),
   async (c) => {
     const policy = c.var.policy;
     const translation = retireBetaModel(c.req.valid("json"), policy.allowedModels);

@@ -116,6 +116,21 @@ describe("error table", () => {
     expect(preflight.res.status).toBe(204);
     expect(preflight.res.headers.get("Access-Control-Allow-Origin")).toBe("https://shop.example");
     expect(preflight.res.headers.get("Access-Control-Allow-Methods")).toContain("POST");
+    const sdk = await send(
+      mint,
+      {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://shop.example",
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "authorization, content-type, x-stainless-os",
+        },
+      },
+      { vars },
+    );
+    expect(sdk.res.headers.get("Access-Control-Allow-Headers")).toBe(
+      "authorization,content-type,x-stainless-os",
+    );
 
     const call = await send(
       "/v1/realtime/calls",

@@ -25,7 +25,8 @@ export function originGuard(): MiddlewareHandler<AppEnv> {
   const allowCors = cors({
     origin: (origin) => origin,
     allowMethods: ["POST", "OPTIONS"],
-    allowHeaders: ["Content-Type", "Authorization"],
+    // No fixed list: the request headers a preflight asks for are echoed (for allowed origins only), because
+    // OpenAI SDKs pointed at this worker send their own (Authorization, X-Stainless-*, OpenAI-Beta…).
     exposeHeaders: ["Location", "Retry-After"],
     maxAge: 600,
   });

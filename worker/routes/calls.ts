@@ -9,7 +9,7 @@
  * `POST /v1/realtime/calls/{call_id}/hangup`: ends a call with the server key.
  */
 import { vValidator } from "@hono/valibot-validator";
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import * as v from "valibot";
 import type { AppEnv } from "../app-env.ts";
 import { CALL_ID, createCall, hangupCall, upstreamOf } from "../openai.ts";

@@ -3,7 +3,7 @@
  * expires_at, session}` (OpenAI's reply shape, so SDKs pointed at this worker read it unchanged).
  */
 import { vValidator } from "@hono/valibot-validator";
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../app-env.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { mintClientSecret, upstreamOf } from "../openai.ts";

@@ -3,7 +3,7 @@
  * translation (with warnings) → policy → OpenAI's GA mint → an answer every legacy client can read.
  */
 import { vValidator } from "@hono/valibot-validator";
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../app-env.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { mintClientSecret, upstreamOf } from "../openai.ts";

@@ -169,6 +169,25 @@ describe("calls", () => {
     );
   });
 
+  it("refuses the wrong content type (415) and oversized bodies (413)", async () => {
+    await expectError(
+      await post("/v1/realtime/calls", "{}", {
+        authorization: `Bearer ${KEY}`,
+        "content-type": "application/json",
+      }),
+      415,
+      "unsupported_content_type",
+    );
+    await expectError(
+      await post("/v1/realtime/calls", "v=0\r\n".repeat(300_000), {
+        authorization: `Bearer ${KEY}`,
+        "content-type": "application/sdp",
+      }),
+      413,
+      "request_too_large",
+    );
+  });
+
   it("validates the multipart session part with the worker's GA schema", async () => {
     const form = new FormData();
     form.set("sdp", await offer());

@@ -398,6 +398,16 @@ export class CallSession {
     };
     this.#emit("conversation.item.added", { previous_item_id: previous, item });
     this.#emit("conversation.item.done", { previous_item_id: previous, item });
+    if (this.session.audio.input.transcription) {
+      // No speech recogniser here: the "transcript" says what was heard, in brackets so no one mistakes it for words.
+      const level = Number.isFinite(turn.rms_dbfs) ? `${turn.rms_dbfs.toFixed(0)} dBFS` : "silence";
+      this.#emit("conversation.item.input_audio_transcription.completed", {
+        item_id: itemId,
+        content_index: 0,
+        transcript: `[${((end - start) / 24_000).toFixed(1)} s of audio, ${level}]`,
+        usage: { type: "duration", seconds: (end - start) / 24_000 },
+      });
+    }
   }
 
   #startResponse(modality: "audio" | "text"): void {

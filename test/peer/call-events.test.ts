@@ -139,7 +139,11 @@ describe("a call over real WebRTC", () => {
   });
 
   it("commits ≥ 100 ms, answers response.create, and records exactly what was appended", async () => {
-    const { offerer, id } = await callWithSession({ ...MANUAL, output_modalities: ["text"] });
+    const { offerer, id } = await callWithSession({
+      type: "realtime",
+      output_modalities: ["text"],
+      audio: { input: { turn_detection: null, transcription: { model: "gpt-4o-transcribe" } } },
+    });
     const audio = tone(24_000); // 1 s at −15 dBFS RMS
     const frames = 50;
     const sentAt: number[] = [];
@@ -156,6 +160,11 @@ describe("a call over real WebRTC", () => {
     const committed = await offerer.next("input_audio_buffer.committed");
     expect(committed.item_id).toMatch(/^item_/);
     await offerer.next("conversation.item.added", (e) => (e.item as { id: string }).id === committed.item_id);
+    const transcript = await offerer.next("conversation.item.input_audio_transcription.completed");
+    expect(transcript).toMatchObject({
+      item_id: committed.item_id,
+      transcript: "[1.0 s of audio, -15 dBFS]",
+    });
     offerer.send({ type: "response.create", event_id: "r1" });
     const done = await offerer.next("response.done");
     const response = done.response as { status: string; output: Array<{ content: Array<{ text: string }> }> };

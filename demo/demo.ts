@@ -55,13 +55,15 @@ const numberFormat = new Intl.NumberFormat("en");
 
 // Query string → form, so a link (or a test) picks the settings.
 const params = new URLSearchParams(location.search);
-for (const name of ["signaling", "upstream", "peer"]) {
+for (const name of ["signaling", "upstream", "peer", "turns", "bargeInMs"]) {
   const value = params.get(name);
   const field = form.elements.namedItem(name);
   if (value && (field instanceof HTMLInputElement || field instanceof HTMLSelectElement)) field.value = value;
 }
 const processingField = form.elements.namedItem("processing") as HTMLInputElement;
 if (params.get("processing") === "off") processingField.checked = false;
+const gateField = form.elements.namedItem("gate") as HTMLInputElement;
+if (params.get("gate") === "1") gateField.checked = true;
 
 function setting(name: string): string {
   const field = form.elements.namedItem(name);
@@ -70,6 +72,10 @@ function setting(name: string): string {
 
 function options(): ConnectOptions {
   const result: ConnectOptions = { signaling: setting("signaling") === "ephemeral" ? "ephemeral" : "proxy" };
+  result.turns = setting("turns") === "client" ? "client" : "server";
+  result.gate = gateField.checked;
+  const bargeInMs = Number(setting("bargeInMs"));
+  if (Number.isFinite(bargeInMs) && setting("bargeInMs") !== "") result.bargeInMs = bargeInMs;
   const upstream = setting("upstream");
   if (upstream) result.upstreamUrl = upstream;
   // Tuning for links and tests: `?vad={"hangoverMs":600}&frameMs=40`.
@@ -110,7 +116,7 @@ function start(): void {
     record.states.push(state.status);
     statePill.dataset.status = state.status;
     statePill.textContent = state.status;
-    const live = state.status === "connecting" || state.status === "connected";
+    const live = state.status !== "closed" && state.status !== "failed";
     toggle.setAttribute("aria-pressed", String(live));
     toggleLabel.textContent = live ? "Stop" : "Start talking";
     if (state.status === "connected") {
@@ -118,6 +124,7 @@ function start(): void {
       showMessage("Listening. Speak, pause, speak again.");
     }
     if (state.status === "failed") showMessage(state.error.message, true);
+    if (state.status === "reconnecting") showMessage(`Connection lost (${state.reason}); reconnecting…`);
     if (state.status === "closed") {
       levelFill.style.width = "0";
       levelValue.textContent = "— dBFS";
@@ -141,6 +148,10 @@ function start(): void {
     logEvent(event);
     if (event.type === "input_audio_buffer.committed") setTimeout(() => void loadTurns(), 300);
   });
+  session.on("bargein", () => logEvent({ type: "client · barge-in (response.cancel)" }));
+  session.on("commit", ({ samples }) =>
+    logEvent({ type: `client · commit ${(samples / 24).toFixed(0)} ms + response.create` }),
+  );
   session.on("error", (error) => {
     record.errors.push({ code: error.code, message: error.message });
     logEvent({ type: `error · ${error.code}`, message: error.message }, true);
@@ -149,7 +160,7 @@ function start(): void {
 
 toggle.addEventListener("click", () => {
   const session = record.session;
-  const live = session && (session.state.status === "connecting" || session.state.status === "connected");
+  const live = session && session.state.status !== "closed" && session.state.status !== "failed";
   if (live) {
     void session.close().catch((error: unknown) => showMessage(String(error), true));
   } else {
@@ -177,7 +188,7 @@ function renderCounters(): void {
   if (stats) {
     $("frames-sent").textContent = numberFormat.format(stats.framesSent);
     $("bytes-sent").textContent = formatBytes(stats.bytesSent);
-    $("frames-withheld").textContent = numberFormat.format(stats.framesQueued + stats.framesDropped);
+    $("frames-withheld").textContent = numberFormat.format(stats.framesWithheld + stats.framesDropped);
     $("buffered").textContent = formatBytes(stats.bufferedAmount);
     $("input-rate").textContent = stats.inputRate ? `${(stats.inputRate / 1000).toFixed(1)} kHz` : "—";
     $("segments").textContent = numberFormat.format(
@@ -223,6 +234,11 @@ const timeline = {
     for (const frame of this.frames) {
       if (frame.speech)
         g.fillRect(x(frame.timestamp), 0, Math.max(1, (480 / (end - start)) * width) + 0.5, height);
+    }
+    // A strip along the bottom: what went out (green) and what the gate withheld (grey).
+    for (const frame of this.frames) {
+      g.fillStyle = style.getPropertyValue(frame.fate === "held" ? "--held" : "--ok");
+      g.fillRect(x(frame.timestamp), height - 4, Math.max(1, (480 / (end - start)) * width) + 0.5, 4);
     }
     g.strokeStyle = style.getPropertyValue("--line");
     g.setLineDash([4, 4]);

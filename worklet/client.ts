@@ -207,6 +207,7 @@ export class RealtimeVoiceSession {
   #frameMs: number;
   #session: Record<string, unknown> | undefined;
   #appendedSinceCommit = 0;
+  #responseActive = false;
   #lastLevel = 0;
   #lastDropReport = 0;
   #flushed: (() => void) | null = null;
@@ -637,6 +638,9 @@ export class RealtimeVoiceSession {
     const samples = this.#appendedSinceCommit;
     if (samples < MIN_COMMIT_SAMPLES) return;
     this.#appendedSinceCommit = 0;
+    // A new turn supersedes an answer still being generated; OpenAI refuses a second response.create while one
+    // is active (`conversation_already_has_active_response`).
+    if (this.#responseActive) this.#queue.push({ kind: "event", text: '{"type":"response.cancel"}' });
     this.#queue.push({ kind: "event", text: '{"type":"input_audio_buffer.commit"}' });
     this.#queue.push({ kind: "event", text: '{"type":"response.create"}' });
     this.#stats.commits++;
@@ -780,8 +784,9 @@ export class RealtimeVoiceSession {
       try {
         const connection = await this.#openCall(attempt);
         this.#stats.reconnects++;
-        // A new call has an empty input buffer.
+        // A new call has an empty input buffer and no response.
         this.#appendedSinceCommit = 0;
+        this.#responseActive = false;
         this.#connected(attempt, connection);
       } catch (error) {
         if (attempt !== this.#attempt) return;
@@ -805,6 +810,8 @@ export class RealtimeVoiceSession {
       return;
     }
     if (typeof event?.type !== "string") return;
+    if (event.type === "response.created") this.#responseActive = true;
+    else if (event.type === "response.done") this.#responseActive = false;
     if (event.type === "output_audio_buffer.started") {
       this.#bargeIn?.setModelSpeaking(true);
       if (this.#output) this.#output.muted = false;

@@ -12,7 +12,7 @@ export interface PageFrame {
   probability: number;
   speech: boolean;
   level: number;
-  fate: "sent" | "queued";
+  fate: "sent" | "queued" | "held";
 }
 
 /** `window.realtimeVoiceDemo` of `demo/demo.ts`, as far as the tests read it (this tsconfig has no DOM types). */
@@ -43,6 +43,10 @@ export interface DemoResult {
     framesQueued: number;
     framesDropped: number;
     speechFramesDropped: number;
+    framesWithheld: number;
+    commits: number;
+    bargeIns: number;
+    reconnects: number;
     inputRate: number;
   };
   pageErrors: string[];
@@ -55,6 +59,8 @@ export interface DemoRunOptions {
   seconds: number;
   /** Called while streaming, just before stopping (for example to take a screenshot). */
   beforeStop?: (page: Page) => Promise<void>;
+  /** Called `afterS` seconds into streaming (for example to break the connection). */
+  during?: { afterS: number; action: (page: Page) => Promise<void> };
 }
 
 // Functions passed to page.evaluate/waitForFunction run in the page: they may not call helpers of this module.
@@ -84,7 +90,13 @@ export async function runDemo(browser: Browser, options: DemoRunOptions): Promis
         : null,
     );
     if (failure) throw new Error(`the session failed: ${JSON.stringify(failure)}`);
-    await page.waitForTimeout(options.seconds * 1000);
+    if (options.during) {
+      await page.waitForTimeout(options.during.afterS * 1000);
+      await options.during.action(page);
+      await page.waitForTimeout(Math.max(0, options.seconds - options.during.afterS) * 1000);
+    } else {
+      await page.waitForTimeout(options.seconds * 1000);
+    }
     await options.beforeStop?.(page);
     await page.click("#toggle");
     await page.waitForFunction(

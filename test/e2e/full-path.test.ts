@@ -7,7 +7,6 @@
  * `E2E_INPUT_WAV=/abs/file.wav` runs the same checks on that file (labels from its energy) instead of the
  * built 48 kHz and 44.1 kHz fixtures; `E2E_OUT=/abs/dir` receives each run's recording and `summary.json`.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Browser } from "playwright-core";
@@ -20,6 +19,7 @@ import { compareOverRegions, lowPass, percentile } from "./alignment.ts";
 import { launchWithMicrophone } from "./browser.ts";
 import { runDemo } from "./demo-run.ts";
 import { callRecording, listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
+import { type Input, withLead } from "./speech-input.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const outDir = resolve(process.env.E2E_OUT ?? join(root, "test-results/e2e"));
@@ -27,56 +27,12 @@ const PREFIX_S = SEGMENTER_DEFAULTS.prefixPaddingMs / 1000;
 const HANGOVER_S = SEGMENTER_DEFAULTS.hangoverMs / 1000;
 const TOLERANCE_S = 0.1;
 /**
- * Leading silence added to every input. Chromium starts the fake microphone at `getUserMedia`, while the page is
- * still loading and the call is being set up: on a 2-core machine that is when the audio thread can miss a render
- * quantum, and a glitch in the source is not the client's error. The speech starts after the busy second.
- */
-const LEAD_S = 2;
-/**
  * The SNR is asserted over 0–9.5 kHz, inside the pass band of both the worklet's resampler (flat to 10 kHz, stop
  * band from 12 kHz) and sox `rate -v` (−3 dB at 11.3 kHz): between 10 and 12 kHz the two filters legitimately
  * differ, and a sibilant with energy there would measure filter design, not transport fidelity. The full-band
  * figure is reported too.
  */
 const BAND_HZ = 9500;
-
-interface Input {
-  name: string;
-  path: string;
-  sampleRate: number;
-  seconds: number;
-  speech: Array<[number, number]>;
-}
-
-/**
- * `path` behind {@link LEAD_S} of faint white noise (about −80 dBFS RMS, the floor of a quiet room and
- * microphone), written under the output folder with sox. Not digital silence: no microphone delivers exact
- * zeros, and a step from zeros to the recording's own noise floor is not a condition worth testing here.
- */
-function withLead(path: string, name: string): string {
-  const dir = join(outDir, "inputs");
-  mkdirSync(dir, { recursive: true });
-  const info = (flag: string) => execFileSync("soxi", [flag, path], { encoding: "utf8" }).trim();
-  const lead = join(dir, `${name}-lead.wav`);
-  execFileSync("sox", [
-    "-n",
-    "-r",
-    info("-r"),
-    "-c",
-    info("-c"),
-    "-b",
-    "16",
-    lead,
-    "synth",
-    String(LEAD_S),
-    "whitenoise",
-    "vol",
-    "0.0002",
-  ]);
-  const padded = join(dir, `${name}.wav`);
-  execFileSync("sox", [lead, path, "-b", "16", padded]);
-  return padded;
-}
 
 async function inputs(): Promise<Input[]> {
   const given = process.env.E2E_INPUT_WAV;
@@ -102,15 +58,7 @@ async function inputs(): Promise<Input[]> {
     }));
   }
   return sources.map(({ name, path, speech }) => {
-    const padded = withLead(path, name);
-    const decoded = decodeWav(new Uint8Array(readFileSync(padded)));
-    return {
-      name,
-      path: padded,
-      sampleRate: decoded.sampleRate,
-      seconds: (decoded.channels[0]?.length ?? 0) / decoded.sampleRate,
-      speech: speech.map(([start, end]) => [start + LEAD_S, end + LEAD_S] as [number, number]),
-    };
+    return withLead({ name, path, speech }, join(outDir, "inputs"));
   });
 }
 

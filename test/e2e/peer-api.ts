@@ -4,6 +4,7 @@ import { decodeWav, toMono } from "../../demo/local-peer/wav.ts";
 /** One received `input_audio_buffer.append`, as the peer logged it (see `demo/local-peer/event-log.ts`). */
 export interface AppendRecord {
   seq: number;
+  type: string;
   received_at: number;
   event_id: string | null;
   bytes?: number;

@@ -1,0 +1,220 @@
+/**
+ * Conversation behaviour on the whole path (demo page in Chromium → worker → local peer), with recorded speech
+ * as the fake microphone: client turns, silence gating under server VAD, and a reconnect that loses nothing.
+ */
+import { join, resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Stack, startStack } from "../../demo/start.ts";
+import { decodeAudio, speechTestFile } from "../fixtures/speech-corpus.ts";
+import { compareOverRegions, lowPass } from "./alignment.ts";
+import { launchWithMicrophone } from "./browser.ts";
+import { type DemoResult, runDemo } from "./demo-run.ts";
+import {
+  type AppendRecord,
+  callRecording,
+  listCalls,
+  parseAppendId,
+  receivedEvents,
+  sentEvents,
+} from "./peer-api.ts";
+import { conversation, type Input, withLead } from "./speech-input.ts";
+
+const root = resolve(import.meta.dirname, "../..");
+const outDir = resolve(process.env.E2E_OUT ?? join(root, "test-results/e2e"));
+
+let stack: Stack;
+let browser: Browser;
+let input: Input;
+let pauses: Input;
+
+beforeAll(async () => {
+  stack = await startStack({ forceLocalPeer: true, peerArgs: ["--recordings", join(outDir, "recordings")] });
+  const speech = await speechTestFile({ sampleRate: 48_000, seconds: 10, seed: 4 });
+  input = withLead(
+    { name: "conversation-48000hz", path: speech.path, speech: speech.speech },
+    join(outDir, "inputs"),
+  );
+  const parts = await Promise.all(
+    [11, 12, 13].map((seed) => speechTestFile({ sampleRate: 48_000, seconds: 4, seed })),
+  );
+  pauses = conversation(
+    "pauses-48000hz",
+    parts.map((part) => ({
+      path: part.path,
+      speech: part.speech,
+      seconds: part.samples.length / part.sampleRate,
+    })),
+    3,
+    join(outDir, "inputs"),
+  );
+  browser = await launchWithMicrophone(input.path);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Calls the peer saw since `before`, oldest first. */
+async function newCalls(before: Set<string>): Promise<string[]> {
+  return (await listCalls(stack.peerUrl as string)).map((call) => call.id).filter((id) => !before.has(id));
+}
+
+async function callIds(): Promise<Set<string>> {
+  return new Set((await listCalls(stack.peerUrl as string)).map((call) => call.id));
+}
+
+/** Waits until the peer has ended every call in `ids` (recordings are complete then). */
+async function ended(ids: string[]): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const calls = await listCalls(stack.peerUrl as string);
+    if (ids.every((id) => calls.find((call) => call.id === id)?.ended_at)) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/**
+ * The client's 24 kHz timeline rebuilt from what the peer received: each append's audio placed at its frame's
+ * timestamp (from the event id's sequence number), zeros where nothing was sent.
+ */
+async function receivedTimeline(result: DemoResult, calls: string[]): Promise<Float32Array> {
+  const timestamps = new Map(result.frames.map((frame) => [frame.seq, frame.timestamp]));
+  const last = result.frames.at(-1);
+  const timeline = new Float32Array((last?.timestamp ?? 0) + 960);
+  for (const id of calls) {
+    const { samples } = await callRecording(stack.peerUrl as string, id);
+    for (const event of await receivedEvents(stack.peerUrl as string, id, "input_audio_buffer.append")) {
+      const seq = parseAppendId(event.event_id)?.seq as number;
+      const at = timestamps.get(seq) as number;
+      timeline.set(
+        samples.subarray(event.start_sample ?? 0, (event.start_sample ?? 0) + (event.samples ?? 0)),
+        at,
+      );
+    }
+  }
+  return timeline;
+}
+
+function seqsOf(appends: AppendRecord[]): number[] {
+  return appends.map((event) => parseAppendId(event.event_id)?.seq as number);
+}
+
+describe("conversation behaviour", () => {
+  test("client turns: one commit + response.create per local utterance, none in silence", async () => {
+    const before = await callIds();
+    const result = await runDemo(browser, {
+      url: `${stack.workerUrl}/?turns=client&processing=off&bargeInMs=0`,
+      seconds: input.seconds + 1.2,
+    });
+    expect(result.errors).toEqual([]);
+    const [call] = await newCalls(before);
+    await ended([call as string]);
+    const events = await receivedEvents(stack.peerUrl as string, call as string);
+    const control = events.filter((event) => event.type !== "input_audio_buffer.append");
+    const utterances = result.speech.filter((event) => event.type === "speechend").length;
+    // Each local speech end: commit, then response.create, in that order, and nothing the peer refused.
+    expect(control.filter((event) => event.error)).toEqual([]);
+    // A response.cancel may precede a commit when the previous answer is still being generated.
+    const types = control
+      .map((event) => event.type)
+      .filter((type) => type !== "session.update" && type !== "response.cancel");
+    expect(types).toEqual(
+      Array.from({ length: utterances }, () => ["input_audio_buffer.commit", "response.create"]).flat(),
+    );
+    expect(result.stats.commits).toBe(utterances);
+    // Every labelled utterance ended locally (a commit followed it); the peer's server VAD stayed off.
+    expect(utterances).toBeGreaterThanOrEqual(input.speech.length > 0 ? 1 : 0);
+    const server = await sentEvents(stack.peerUrl as string, call as string);
+    expect(server.filter((event) => event.event.type === "input_audio_buffer.speech_started")).toEqual([]);
+    console.log(`[e2e] client turns: ${utterances} local utterances → ${result.stats.commits} commits`);
+  });
+
+  test("gating with server VAD: speech_stopped per utterance, every labelled frame sent, at most half the bytes", async () => {
+    const before = await callIds();
+    const gated = await launchWithMicrophone(pauses.path);
+    let result: DemoResult;
+    try {
+      result = await runDemo(gated, {
+        url: `${stack.workerUrl}/?gate=1&processing=off&bargeInMs=0`,
+        seconds: pauses.seconds + 1.2,
+      });
+    } finally {
+      await gated.close();
+    }
+    expect(result.errors).toEqual([]);
+    const [call] = await newCalls(before);
+    await ended([call as string]);
+    const captured = result.frames.reduce((sum, frame) => sum + frame.bytes, 0);
+    expect(result.stats.bytesSent).toBeLessThanOrEqual(captured / 2);
+    // Every frame inside a local speech segment went out.
+    const seqs = new Set(
+      seqsOf(await receivedEvents(stack.peerUrl as string, call as string, "input_audio_buffer.append")),
+    );
+    expect(result.frames.filter((frame) => frame.speech && !seqs.has(frame.seq))).toEqual([]);
+    // The labelled speech is all there, sample for sample: the timeline rebuilt from the peer's recording matches
+    // the source over every labelled region.
+    const timeline = await receivedTimeline(result, [call as string]);
+    const reference = await decodeAudio(pauses.path, 24_000);
+    const fidelity = compareOverRegions(
+      lowPass(reference, 24_000, 9500),
+      lowPass(timeline, 24_000, 9500),
+      24_000,
+      pauses.speech,
+    );
+    expect(fidelity.regions.length).toBe(pauses.speech.length);
+    expect(fidelity.snrDb).toBeGreaterThanOrEqual(30);
+    // Gating never stalls the server's turn detection: it saw each utterance stop.
+    const server = await sentEvents(stack.peerUrl as string, call as string);
+    const stopped = server.filter((event) => event.event.type === "input_audio_buffer.speech_stopped").length;
+    const utterances = result.speech.filter((event) => event.type === "speechend").length;
+    expect(stopped).toBeGreaterThanOrEqual(utterances);
+    console.log(
+      `[e2e] gating: sent ${result.stats.bytesSent} of ${captured} bytes (${((100 * result.stats.bytesSent) / captured).toFixed(0)} %), ` +
+        `${result.stats.framesWithheld} frames withheld, ${stopped} speech_stopped for ${utterances} utterances, SNR ${fidelity.snrDb.toFixed(1)} dB`,
+    );
+  });
+
+  test("reconnect: the peer drops the data channel mid-utterance; both calls together hold every frame once, in order", async () => {
+    const before = await callIds();
+    const peer = stack.peerUrl as string;
+    const result = await runDemo(browser, {
+      url: `${stack.workerUrl}/?processing=off&bargeInMs=0`,
+      seconds: input.seconds + 1.2,
+      during: {
+        afterS: input.speech[1] ? input.speech[1][0] + 0.2 : 4,
+        action: async () => {
+          const [call] = await newCalls(before);
+          const response = await fetch(`${peer}/debug/calls/${call}/control`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ action: "drop_data_channel" }),
+          });
+          expect(response.ok).toBe(true);
+        },
+      },
+    });
+    const calls = await newCalls(before);
+    await ended(calls);
+    expect(calls.length).toBe(2);
+    expect(result.stats.reconnects).toBe(1);
+    expect(result.states).toContain("reconnecting");
+    expect(result.errors.filter((error) => error.code !== "channel_closed")).toEqual([]);
+    const seqs: number[] = [];
+    for (const id of calls) seqs.push(...seqsOf(await receivedEvents(peer, id, "input_audio_buffer.append")));
+    expect(seqs).toEqual(result.frames.map((frame) => frame.seq));
+    expect(result.stats.framesDropped).toBe(0);
+    const timeline = await receivedTimeline(result, calls);
+    const reference = await decodeAudio(input.path, 24_000);
+    const fidelity = compareOverRegions(
+      lowPass(reference, 24_000, 9500),
+      lowPass(timeline, 24_000, 9500),
+      24_000,
+      input.speech,
+    );
+    expect(fidelity.snrDb).toBeGreaterThanOrEqual(30);
+    console.log(
+      `[e2e] reconnect: ${seqs.length} frames across ${calls.length} calls, SNR ${fidelity.snrDb.toFixed(1)} dB`,
+    );
+  });
+});

@@ -3,8 +3,9 @@
  *
  * The upstream session is built field by field from the policy and the validated request, never by spreading the
  * request. Caveat stated in OpenAI's docs: config attached to a client secret "can also be overridden by the
- * client connection" (`session.update`), so mint-time policy binds an `ek_` holder only until it connects; the
- * `/v1/realtime/calls` route, where no key reaches the browser, is the one that holds.
+ * client connection" (`session.update`), so mint-time policy binds an `ek_` holder only until it connects. The
+ * `/v1/realtime/calls` route keeps every key away from the browser and leaves the server the hangup lever, but the
+ * data channel can still carry `session.update`: keep secret TTLs short and instructions server-owned.
  */
 import type { ProblemField } from "./problem.ts";
 import type {

@@ -3,8 +3,9 @@
  * `application/sdp` (session from the `model`/`voice` query and the policy) or as `multipart/form-data` with parts
  * `sdp` and `session` (a GA session, JSON); the worker checks the offer, polices the session and posts both
  * upstream with the server key. Answer: 201, the SDP answer, `Location: /v1/realtime/calls/{call_id}`.
- * No key of any kind reaches the browser, and `session.update` cannot widen what the policy set at mint time
- * beyond what OpenAI lets a call change.
+ * No key of any kind reaches the browser. The browser still holds the `oai-events` data channel, so it can send
+ * `session.update` (OpenAI keeps the model, and the voice once audio has played); the server's levers over a live
+ * call are the hangup below and OpenAI's sideband WebSocket.
  *
  * `POST /v1/realtime/calls/{call_id}/hangup`: ends a call with the server key.
  */

@@ -186,6 +186,16 @@ describe("POST /v1/realtime/sessions (legacy beta shapes)", () => {
     expect(await upstream()).toEqual([]);
   });
 
+  it("a field given both at the top level and in config: the top level wins, with a warning", async () => {
+    const { res, upstream } = await postJson(path, {
+      input_audio_format: "g711_alaw",
+      config: { input_audio_format: "pcm16" },
+    });
+    expect((await sentSession(upstream)).audio).toEqual({ input: { format: { type: "audio/pcma" } } });
+    const { warnings } = (await res.json()) as { warnings: Warning[] };
+    expect(warnings.map((w) => w.pointer)).toEqual(["/config/input_audio_format"]);
+  });
+
   it("names unknown fields and points into nested config", async () => {
     const { res } = await postJson(path, { config: { input_audio_format: "wav", colour: "red" }, extra: 1 });
     expect(res.status).toBe(400);

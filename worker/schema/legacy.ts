@@ -180,7 +180,10 @@ function translate(body: LegacyBody): LegacyTranslation {
   const atCfg = (key: string) => `${root}/config/${key}`;
   // Top-level fields win over the nested `config`; a field counts as given only when it is not a Go zero value.
   const pick = <K extends keyof BetaSession & keyof NonNullable<typeof cfg>>(key: K) => {
-    if (isSet(src[key])) return { value: src[key] as NonNullable<BetaSession[K]>, pointer: at(key) };
+    if (isSet(src[key])) {
+      if (cfg !== undefined && isSet(cfg[key])) warn(atCfg(key), `ignored: the top-level ${key} is used`);
+      return { value: src[key] as NonNullable<BetaSession[K]>, pointer: at(key) };
+    }
     if (cfg !== undefined && isSet(cfg[key])) {
       if (src[key] !== undefined && src[key] !== null) warn(at(key), `empty; config.${key} used instead`);
       return { value: cfg[key] as NonNullable<BetaSession[K]>, pointer: atCfg(key) };

@@ -16,6 +16,7 @@ export interface DemoRecord {
   errors: Array<{ code: string; message: string }>;
   states: string[];
   callId: string | null;
+  bargeIns: Array<{ sample: number }>;
 }
 
 declare global {
@@ -46,6 +47,7 @@ const record: DemoRecord = {
   errors: [],
   states: [],
   callId: null,
+  bargeIns: [],
 };
 window.realtimeVoiceDemo = record;
 
@@ -101,6 +103,7 @@ function start(): void {
   record.errors = [];
   record.states = [];
   record.callId = null;
+  record.bargeIns = [];
   eventsList.replaceChildren();
   eventCount.textContent = "0";
   showMessage("");
@@ -148,7 +151,10 @@ function start(): void {
     logEvent(event);
     if (event.type === "input_audio_buffer.committed") setTimeout(() => void loadTurns(), 300);
   });
-  session.on("bargein", () => logEvent({ type: "client · barge-in (response.cancel)" }));
+  session.on("bargein", (event) => {
+    record.bargeIns.push(event);
+    logEvent({ type: "client · barge-in (response.cancel)" });
+  });
   session.on("commit", ({ samples }) =>
     logEvent({ type: `client · commit ${(samples / 24).toFixed(0)} ms + response.create` }),
   );

@@ -18,7 +18,7 @@ import {
   receivedEvents,
   sentEvents,
 } from "./peer-api.ts";
-import { conversation, type Input, withLead } from "./speech-input.ts";
+import { conversation, type Input, withClick, withLead } from "./speech-input.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const outDir = resolve(process.env.E2E_OUT ?? join(root, "test-results/e2e"));
@@ -27,6 +27,7 @@ let stack: Stack;
 let browser: Browser;
 let input: Input;
 let pauses: Input;
+let click: Input & { clickS: number };
 
 beforeAll(async () => {
   stack = await startStack({ forceLocalPeer: true, peerArgs: ["--recordings", join(outDir, "recordings")] });
@@ -48,6 +49,7 @@ beforeAll(async () => {
     3,
     join(outDir, "inputs"),
   );
+  click = withClick("click-48000hz", parts[0] as (typeof parts)[0], 1.3, 100, 4, join(outDir, "inputs"));
   browser = await launchWithMicrophone(input.path);
 });
 
@@ -216,5 +218,88 @@ describe("conversation behaviour", () => {
     console.log(
       `[e2e] reconnect: ${seqs.length} frames across ${calls.length} calls, SNR ${fidelity.snrDb.toFixed(1)} dB`,
     );
+  });
+
+  test("barge-in: speech while the model speaks stops it within 300 ms of onset", async () => {
+    const before = await callIds();
+    const peer = stack.peerUrl as string;
+    // Client turns: the peer answers each committed turn by replaying it, and never interrupts on its own.
+    const result = await runDemo(browser, {
+      url: `${stack.workerUrl}/?turns=client&processing=off&bargeInMs=200`,
+      seconds: input.seconds + 1.2,
+    });
+    const [call] = await newCalls(before);
+    await ended([call as string]);
+    expect(result.bargeIns.length).toBeGreaterThanOrEqual(1);
+    const events = await receivedEvents(peer, call as string);
+    const cancels = events.filter((event) => event.type === "response.cancel");
+    const clears = events.filter((event) => event.type === "output_audio_buffer.clear");
+    expect(clears.length).toBe(result.bargeIns.length);
+    // Each barge-in: the first frame of the run of speech frames that triggered it, captured at `capturedAt`
+    // (frame end, from the append's event id), against the time the peer received response.cancel.
+    const captured = new Map(
+      events.flatMap((event) => {
+        const id = parseAppendId(event.event_id);
+        return id ? [[id.seq, id.capturedAt] as const] : [];
+      }),
+    );
+    const latencies = result.bargeIns.map((bargeIn) => {
+      let index = result.frames.findIndex((frame) => frame.timestamp === bargeIn.sample);
+      while (index > 0 && (result.frames[index - 1]?.probability ?? 0) >= 0.5) index--;
+      const onsetFrame = result.frames[index] as (typeof result.frames)[0];
+      const onset = (captured.get(onsetFrame.seq) as number) - onsetFrame.bytes / 48;
+      const cancel = cancels.find((event) => event.received_at >= onset) as AppendRecord;
+      return cancel.received_at - onset;
+    });
+    const server = await sentEvents(peer, call as string);
+    expect(
+      server.some(
+        (event) =>
+          event.event.type === "output_audio_buffer.stopped" ||
+          event.event.type === "output_audio_buffer.cleared",
+      ),
+    ).toBe(true);
+    console.log(
+      `[e2e] barge-in: ${result.bargeIns.length} interruption(s), onset → cancel at the peer ${latencies.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}`,
+    );
+    for (const ms of latencies) expect(ms).toBeLessThanOrEqual(300);
+  });
+
+  test("barge-in: a 100 ms click while the model speaks does not interrupt it", async () => {
+    const before = await callIds();
+    const clicking = await launchWithMicrophone(click.path);
+    let result: DemoResult;
+    try {
+      result = await runDemo(clicking, {
+        url: `${stack.workerUrl}/?turns=client&processing=off&bargeInMs=200`,
+        seconds: click.seconds + 0.5,
+      });
+    } finally {
+      await clicking.close();
+    }
+    const [call] = await newCalls(before);
+    await ended([call as string]);
+    const server = await sentEvents(stack.peerUrl as string, call as string);
+    const started = server.find((event) => event.event.type === "output_audio_buffer.started");
+    const stopped = server.find((event) => event.event.type === "output_audio_buffer.stopped");
+    // The model was speaking when the click came: the loudest frame after the utterance (the click), by its
+    // capture time, lies between the start and the natural end of the model's voice.
+    const events = await receivedEvents(stack.peerUrl as string, call as string);
+    const captured = new Map(
+      events.flatMap((event) => {
+        const id = parseAppendId(event.event_id);
+        return id ? [[id.seq, id.capturedAt] as const] : [];
+      }),
+    );
+    const end = result.speech.find((event) => event.type === "speechend")?.sample ?? 0;
+    const loudest = result.frames
+      .filter((frame) => frame.timestamp > end)
+      .reduce((a, b) => (b.level > a.level ? b : a));
+    const clickAt = captured.get(loudest.seq) as number;
+    expect(loudest.level).toBeGreaterThan(-30);
+    expect(started?.sent_at).toBeLessThan(clickAt);
+    expect(stopped?.sent_at).toBeGreaterThan(clickAt);
+    expect(result.bargeIns).toEqual([]);
+    expect(events.filter((event) => event.type === "output_audio_buffer.clear")).toEqual([]);
   });
 });

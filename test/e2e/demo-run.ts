@@ -25,6 +25,7 @@ interface DemoGlobal {
     errors: Array<{ code: string; message: string }>;
     states: string[];
     callId: string | null;
+    bargeIns: Array<{ sample: number }>;
   };
 }
 
@@ -36,6 +37,7 @@ export interface DemoResult {
   errors: Array<{ code: string; message: string }>;
   states: string[];
   callId: string | null;
+  bargeIns: Array<{ sample: number }>;
   stats: {
     framesCaptured: number;
     framesSent: number;

@@ -98,3 +98,49 @@ export function conversation(
   }
   return withLead({ name, path: joined, speech }, dir);
 }
+
+/**
+ * The first utterance of `part` (cut 100 ms after its labelled end), then `clickAfterS` of faint noise, a `clickMs` broadband click (a white-noise burst at −6 dBFS, the
+ * kind a desk knock or a mouth noise makes), and `tailS` of faint noise. The click is not labelled speech.
+ */
+export function withClick(
+  name: string,
+  part: { path: string; speech: Array<[number, number]> },
+  clickAfterS: number,
+  clickMs: number,
+  tailS: number,
+  dir: string,
+): Input & { clickS: number } {
+  mkdirSync(dir, { recursive: true });
+  const rate = execFileSync("soxi", ["-r", part.path], { encoding: "utf8" }).trim();
+  const first = part.speech[0] ?? [0, 1];
+  const seconds = first[1] + 0.1;
+  const utterance = join(dir, `${name}-utterance.wav`);
+  execFileSync("sox", [part.path, "-b", "16", "-c", "1", utterance, "trim", "0", String(seconds)]);
+  const noise = (file: string, s: number, volume: string) =>
+    execFileSync("sox", [
+      "-n",
+      "-r",
+      rate,
+      "-c",
+      "1",
+      "-b",
+      "16",
+      file,
+      "synth",
+      String(s),
+      "whitenoise",
+      "vol",
+      volume,
+    ]);
+  const before = join(dir, `${name}-before.wav`);
+  const click = join(dir, `${name}-click.wav`);
+  const after = join(dir, `${name}-after.wav`);
+  noise(before, clickAfterS, "0.0002");
+  noise(click, clickMs / 1000, "0.5");
+  noise(after, tailS, "0.0002");
+  const joined = join(dir, `${name}-joined.wav`);
+  execFileSync("sox", [utterance, before, click, after, "-b", "16", "-c", "1", joined]);
+  const input = withLead({ name, path: joined, speech: [first] }, dir);
+  return { ...input, clickS: LEAD_S + seconds + clickAfterS };
+}

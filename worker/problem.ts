@@ -19,6 +19,7 @@ export const PROBLEMS = {
   policy_violation: [403, "The request asks for something this deployment does not allow"],
   not_found: [404, "No such route"],
   call_not_found: [404, "No such call"],
+  method_not_allowed: [405, "This route only accepts POST"],
   payload_too_large: [413, "The body is too large"],
   offer_too_large: [413, "The SDP offer is too large"],
   unsupported_media_type: [415, "Unsupported content type"],
@@ -113,6 +114,11 @@ export function issuesToFields(
         : issue.message;
     return { pointer: jsonPointer(path), detail };
   });
+}
+
+/** Handler for any other method on a POST-only route: 405 with `Allow`. */
+export function methodNotAllowed(): never {
+  throw new Problem("method_not_allowed", { headers: { Allow: "POST, OPTIONS" } });
 }
 
 /** Policy violations (pointers relative to the GA session) → 403 `policy_violation`, pointers mapped into the body. */

@@ -207,6 +207,17 @@ describe("error table", () => {
     expect(logged.join("\n")).toContain("CLIENT_INSTRUCTIONS");
   });
 
+  it.each([
+    "/v1/realtime/client_secrets",
+    "/v1/realtime/sessions",
+    "/v1/realtime/calls",
+    "/v1/realtime/calls/rtc_a/hangup",
+  ])("405 method_not_allowed with Allow for GET %s", async (path) => {
+    const { res } = await send(path, { method: "GET" });
+    await expectProblem(res, 405, "method_not_allowed");
+    expect(res.headers.get("Allow")).toBe("POST, OPTIONS");
+  });
+
   it("404 not_found problem for unknown API routes", async () => {
     const { res } = await send("/v1/realtime/nope");
     await expectProblem(res, 404, "not_found");

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { SEED_001_WITH_TOOLS, SEEDS, TTS_VOICE_BODIES } from "../fixtures/seeds.ts";
@@ -33,6 +34,9 @@ describe("POST /v1/realtime/sessions (legacy beta shapes)", () => {
       const sent = await upstream();
       expect(sent).toHaveLength(1);
       expect(sent[0]?.path).toBe("/v1/realtime/client_secrets");
+      expect(sent[0]?.method).toBe("POST");
+      expect(sent[0]?.headers.authorization).toBe(`Bearer ${env.OPENAI_API_KEY}`);
+      expect(sent[0]?.headers["content-type"]).toBe("application/json");
       expect(Object.keys(sent[0]?.headers ?? {}).filter((h) => h.startsWith("openai-beta"))).toEqual([]);
       const session = JSON.parse(sent[0]?.body ?? "").session;
       expect(session.type).toBe("realtime");

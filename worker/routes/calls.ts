@@ -15,7 +15,7 @@ import * as v from "valibot";
 import type { AppEnv } from "../app-env.ts";
 import { CALL_ID, createCall, hangupCall, upstreamOf } from "../openai.ts";
 import { applyPolicy } from "../policy.ts";
-import { issuesToFields, Problem, policyProblem } from "../problem.ts";
+import { issuesToFields, methodNotAllowed, Problem, policyProblem } from "../problem.ts";
 import { REALTIME_VOICES, RealtimeSession } from "../schema/session.ts";
 import { checkOffer } from "../sdp.ts";
 import { rejectInvalid } from "../validation.ts";
@@ -109,4 +109,6 @@ export const calls = new Hono<AppEnv>()
   .post("/:id/hangup", vValidator("param", CallParam, rejectInvalid(["path"])), async (c) => {
     await hangupCall(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), c.req.valid("param").id);
     return c.body(null, 204);
-  });
+  })
+  .all("/", methodNotAllowed)
+  .all("/:id/hangup", methodNotAllowed);

@@ -8,16 +8,13 @@ import type { AppEnv } from "../app-env.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { mintClientSecret, upstreamOf } from "../openai.ts";
 import { applyPolicy } from "../policy.ts";
-import { policyProblem } from "../problem.ts";
+import { methodNotAllowed, policyProblem } from "../problem.ts";
 import { ClientSecretRequest } from "../schema/session.ts";
 import { rejectInvalid } from "../validation.ts";
 
 /** Routes under `/v1/realtime/client_secrets`. */
-export const clientSecrets = new Hono<AppEnv>().post(
-  "/",
-  jsonBody(),
-  vValidator("json", ClientSecretRequest, rejectInvalid()),
-  async (c) => {
+export const clientSecrets = new Hono<AppEnv>()
+  .post("/", jsonBody(), vValidator("json", ClientSecretRequest, rejectInvalid()), async (c) => {
     const body = c.req.valid("json");
     const verdict = applyPolicy({ session: body.session, expiresAfter: body.expires_after }, c.var.policy);
     if (!verdict.ok) throw policyProblem(verdict.violations, (pointer) => `/session${pointer}`);
@@ -26,5 +23,5 @@ export const clientSecrets = new Hono<AppEnv>().post(
       session: verdict.session,
     });
     return c.json({ value: minted.value, expires_at: minted.expires_at, session: minted.session });
-  },
-);
+  })
+  .all("/", methodNotAllowed);

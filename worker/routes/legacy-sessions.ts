@@ -8,17 +8,14 @@ import type { AppEnv } from "../app-env.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { mintClientSecret, upstreamOf } from "../openai.ts";
 import { applyPolicy } from "../policy.ts";
-import { policyProblem } from "../problem.ts";
+import { methodNotAllowed, policyProblem } from "../problem.ts";
 import { LegacySessionRequest, retireBetaModel } from "../schema/legacy.ts";
 import { legacySessionResponse } from "../schema/legacy-response.ts";
 import { rejectInvalid } from "../validation.ts";
 
 /** Routes under `/v1/realtime/sessions`. */
-export const legacySessions = new Hono<AppEnv>().post(
-  "/",
-  jsonBody(),
-  vValidator("json", LegacySessionRequest, rejectInvalid()),
-  async (c) => {
+export const legacySessions = new Hono<AppEnv>()
+  .post("/", jsonBody(), vValidator("json", LegacySessionRequest, rejectInvalid()), async (c) => {
     const policy = c.var.policy;
     const translation = retireBetaModel(c.req.valid("json"), policy.allowedModels);
     const verdict = applyPolicy(
@@ -39,5 +36,5 @@ export const legacySessions = new Hono<AppEnv>().post(
         now: new Date(),
       }),
     );
-  },
-);
+  })
+  .all("/", methodNotAllowed);

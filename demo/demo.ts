@@ -17,6 +17,9 @@ export interface DemoRecord {
   states: string[];
   callId: string | null;
   bargeIns: Array<{ sample: number }>;
+  /** Sequence numbers the send queue gave up, and the most frames it ever held. */
+  drops: number[];
+  maxQueued: number;
 }
 
 declare global {
@@ -48,6 +51,8 @@ const record: DemoRecord = {
   states: [],
   callId: null,
   bargeIns: [],
+  drops: [],
+  maxQueued: 0,
 };
 window.realtimeVoiceDemo = record;
 
@@ -80,11 +85,15 @@ function options(): ConnectOptions {
   if (Number.isFinite(bargeInMs) && setting("bargeInMs") !== "") result.bargeInMs = bargeInMs;
   const upstream = setting("upstream");
   if (upstream) result.upstreamUrl = upstream;
-  // Tuning for links and tests: `?vad={"hangoverMs":600}&frameMs=40`.
+  // Tuning for links and tests: `?vad={"hangoverMs":600}&frameMs=40&maxQueueMs=2000&highWaterMark=65536`.
   const vad = params.get("vad");
   if (vad) result.vad = JSON.parse(vad) as ConnectOptions["vad"];
   const frameMs = Number(params.get("frameMs"));
   if (frameMs) result.frameMs = frameMs;
+  const maxQueueMs = Number(params.get("maxQueueMs"));
+  if (maxQueueMs) result.maxQueueMs = maxQueueMs;
+  const highWaterMark = Number(params.get("highWaterMark"));
+  if (highWaterMark) result.highWaterMark = highWaterMark;
   if (!processingField.checked) {
     result.audio = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
   }
@@ -104,6 +113,8 @@ function start(): void {
   record.states = [];
   record.callId = null;
   record.bargeIns = [];
+  record.drops = [];
+  record.maxQueued = 0;
   eventsList.replaceChildren();
   eventCount.textContent = "0";
   showMessage("");
@@ -140,7 +151,9 @@ function start(): void {
     levelFill.style.width = `${((clamped + 90) / 90) * 100}%`;
     levelValue.textContent = `${dbfs.toFixed(1)} dBFS`;
   });
+  session.on("drop", ({ seq }) => record.drops.push(seq));
   session.on("frame", (frame) => {
+    record.maxQueued = Math.max(record.maxQueued, session.stats.framesQueued);
     record.frames.push(frame);
     timeline.push(frame);
   });

@@ -23,6 +23,8 @@ export interface Stack {
   peerUrl: string | null;
   /** The API key the worker presents to the peer (a local value, not an OpenAI key). */
   peerKey: string | null;
+  /** Process id of the peer (the tests pause it to throttle the data channel). */
+  peerPid: number | null;
   stop(): Promise<void>;
 }
 
@@ -160,7 +162,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     const upstream = !options.forceLocalPeer && hasOpenAiKey();
-    let peer: { url: string; key: string } | null = null;
+    let peer: { url: string; key: string; child: ChildProcess } | null = null;
     const vars: string[] = [];
     if (!upstream) {
       const started = await startPeer(options.peerArgs ?? [], log);
@@ -190,7 +192,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     children.push(wrangler);
     const workerUrl = `http://127.0.0.1:${port}`;
     await waitReady(workerUrl, wrangler);
-    return { workerUrl, peerUrl: peer?.url ?? null, peerKey: peer?.key ?? null, stop };
+    return {
+      workerUrl,
+      peerUrl: peer?.url ?? null,
+      peerKey: peer?.key ?? null,
+      peerPid: peer?.child.pid ?? null,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

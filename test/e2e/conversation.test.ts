@@ -302,4 +302,49 @@ describe("conversation behaviour", () => {
     expect(result.bargeIns).toEqual([]);
     expect(events.filter((event) => event.type === "output_audio_buffer.clear")).toEqual([]);
   });
+
+  test("backpressure: a stalled peer fills the channel; the queue stays bounded and every drop is reported", async () => {
+    const before = await callIds();
+    const peer = stack.peerUrl as string;
+    const pid = stack.peerPid as number;
+    // 1 s of queue, and sending pauses once 16 KiB wait in the channel: a stalled reader fills both quickly.
+    const maxQueueMs = 1000;
+    let result: DemoResult;
+    try {
+      result = await runDemo(browser, {
+        url: `${stack.workerUrl}/?processing=off&bargeInMs=0&maxQueueMs=${maxQueueMs}&highWaterMark=16384`,
+        seconds: 6,
+        during: {
+          afterS: 2,
+          action: async () => {
+            // The peer stops reading: SCTP's window closes, Chromium's bufferedAmount grows, the queue fills.
+            process.kill(pid, "SIGSTOP");
+            await new Promise((done) => setTimeout(done, 3000));
+            process.kill(pid, "SIGCONT");
+          },
+        },
+      });
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const [call] = await newCalls(before);
+    await ended([call as string]);
+    const bound = Math.ceil(maxQueueMs / 20);
+    expect(result.maxQueued).toBeLessThanOrEqual(bound);
+    expect(result.drops.length).toBe(result.stats.framesDropped);
+    expect(result.stats.framesDropped).toBeGreaterThan(0);
+    const speechDropped = result.frames.filter(
+      (frame) => frame.speech && result.drops.includes(frame.seq),
+    ).length;
+    expect(result.stats.speechFramesDropped).toBe(speechDropped);
+    if (speechDropped > 0) expect(result.errors.some((error) => error.code === "frames_dropped")).toBe(true);
+    // What arrived is exactly what was captured minus what was reported dropped, in order, once each.
+    const dropped = new Set(result.drops);
+    const seqs = seqsOf(await receivedEvents(peer, call as string, "input_audio_buffer.append"));
+    expect(seqs).toEqual(result.frames.map((frame) => frame.seq).filter((seq) => !dropped.has(seq)));
+    console.log(
+      `[e2e] backpressure: at most ${result.maxQueued} frames queued (bound ${bound}), ${result.stats.framesDropped} dropped ` +
+        `(${speechDropped} speech, reported), ${seqs.length} delivered in order`,
+    );
+  });
 });

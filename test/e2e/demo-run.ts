@@ -26,6 +26,8 @@ interface DemoGlobal {
     states: string[];
     callId: string | null;
     bargeIns: Array<{ sample: number }>;
+    drops: number[];
+    maxQueued: number;
   };
 }
 
@@ -38,6 +40,8 @@ export interface DemoResult {
   states: string[];
   callId: string | null;
   bargeIns: Array<{ sample: number }>;
+  drops: number[];
+  maxQueued: number;
   stats: {
     framesCaptured: number;
     framesSent: number;

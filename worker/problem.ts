@@ -1,7 +1,8 @@
 /**
  * RFC 9457 problem details: the one error shape of the worker, thrown anywhere as {@link Problem} and rendered in
  * one place (`app.onError`). `code` is stable and machine-readable; `errors[].pointer` is an RFC 6901 JSON pointer
- * into the request body (for a multipart body, into the part named by the first segment).
+ * into the request body (for a multipart body, into the part named by the first segment; `/query/…` and
+ * `/path/…` point at query and path parameters).
  */
 
 import { HTTPException } from "hono/http-exception";

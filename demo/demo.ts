@@ -62,7 +62,7 @@ const numberFormat = new Intl.NumberFormat("en");
 
 // Query string → form, so a link (or a test) picks the settings.
 const params = new URLSearchParams(location.search);
-for (const name of ["signaling", "upstream", "peer", "turns", "bargeInMs"]) {
+for (const name of ["signaling", "upstream", "peer", "turns", "bargeInMs", "audio"]) {
   const value = params.get(name);
   const field = form.elements.namedItem(name);
   if (value && (field instanceof HTMLInputElement || field instanceof HTMLSelectElement)) field.value = value;
@@ -81,6 +81,7 @@ function options(): ConnectOptions {
   const result: ConnectOptions = { signaling: setting("signaling") === "ephemeral" ? "ephemeral" : "proxy" };
   result.turns = setting("turns") === "client" ? "client" : "server";
   result.gate = gateField.checked;
+  result.audio = setting("audio") === "track" ? "track" : "datachannel";
   const bargeInMs = Number(setting("bargeInMs"));
   if (Number.isFinite(bargeInMs) && setting("bargeInMs") !== "") result.bargeInMs = bargeInMs;
   const upstream = setting("upstream");
@@ -95,7 +96,7 @@ function options(): ConnectOptions {
   const highWaterMark = Number(params.get("highWaterMark"));
   if (highWaterMark) result.highWaterMark = highWaterMark;
   if (!processingField.checked) {
-    result.audio = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+    result.audioConstraints = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
   }
   return result;
 }

@@ -64,7 +64,14 @@ export interface ConnectOptions {
    * and automatic gain control on, which keeps the model from hearing itself. Turn them off only for
    * measurements.
    */
-  audio?: MediaTrackConstraints;
+  audioConstraints?: MediaTrackConstraints;
+  /**
+   * How the microphone audio travels. `"datachannel"` (default): PCM16 frames as `input_audio_buffer.append` on
+   * `oai-events`. `"track"`: the same processed (and gated) 24 kHz audio rendered into a `MediaStreamTrack` and
+   * sent as the call's WebRTC audio track, for peers that only read media; the data channel then carries only
+   * events. Same VAD, same events.
+   */
+  audio?: "datachannel" | "track";
   /** URL of the capture worklet module. Default: `capture-processor.js` beside the script, then a `blob:` copy. */
   workletUrl?: string;
   /** Element that plays the model's voice. Default: a detached `<audio autoplay>`; `false` plays nothing. */
@@ -184,6 +191,8 @@ const FLUSH_WAIT_MS = 200;
 const MIN_COMMIT_SAMPLES = OUTPUT_SAMPLE_RATE / 10;
 const MAX_BACKOFF_MS = 8000;
 const DROP_REPORT_MS = 1000;
+/** Track mode schedules each frame this far ahead of the audio clock, so late main-thread delivery stays gapless. */
+const TRACK_LEAD_S = 0.06;
 
 /** A live voice session. Create it with {@link connect}. */
 export class RealtimeVoiceSession {
@@ -207,6 +216,8 @@ export class RealtimeVoiceSession {
   #frameMs: number;
   #session: Record<string, unknown> | undefined;
   #appendedSinceCommit = 0;
+  #track: { destination: MediaStreamAudioDestinationNode; track: MediaStreamTrack } | null = null;
+  #trackTime = 0;
   #responseActive = false;
   #lastLevel = 0;
   #lastDropReport = 0;
@@ -237,6 +248,8 @@ export class RealtimeVoiceSession {
     const frameMs = options.frameMs ?? 20;
     const parsed = parseCaptureOptions({ frameMs, ...(options.vad ? { vad: options.vad } : {}) });
     if (!parsed.ok) throw new RangeError(`${parsed.message} (${parsed.field})`);
+    if (options.audio !== undefined && options.audio !== "datachannel" && options.audio !== "track")
+      throw new RangeError(`audio must be "datachannel" or "track", got ${String(options.audio)}`);
     if (options.turns !== undefined && options.turns !== "server" && options.turns !== "client")
       throw new RangeError(`turns must be "server" or "client", got ${String(options.turns)}`);
     this.#capture = parsed.options;
@@ -345,6 +358,7 @@ export class RealtimeVoiceSession {
     step(() => this.#node?.port.close());
     step(() => this.#node?.disconnect());
     step(() => this.#source?.disconnect());
+    step(() => this.#track?.track.stop());
     step(() => {
       if (this.#ownsStream) for (const track of this.#stream?.getTracks() ?? []) track.stop();
     });
@@ -487,7 +501,11 @@ export class RealtimeVoiceSession {
     if (!stream) {
       try {
         stream = await navigator.mediaDevices.getUserMedia({
-          audio: options.audio ?? { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+          audio: options.audioConstraints ?? {
+            echoCancellation: true,
+            noiseSuppression: true,
+            autoGainControl: true,
+          },
         });
       } catch (error) {
         const name = error instanceof DOMException ? error.name : "";
@@ -537,6 +555,12 @@ export class RealtimeVoiceSession {
     node.onprocessorerror = () =>
       this.#emit("error", new RealtimeVoiceError("worklet_error", "the capture processor stopped"));
     this.#node = node;
+    if (options.audio === "track") {
+      const destination = context.createMediaStreamDestination();
+      destination.channelCount = 1;
+      const [track] = destination.stream.getAudioTracks();
+      if (track) this.#track = { destination, track };
+    }
     this.#source = context.createMediaStreamSource(stream);
     this.#source.connect(node);
   }
@@ -628,9 +652,33 @@ export class RealtimeVoiceSession {
   }
 
   #queueItem(item: QueueItem): void {
-    if (item.kind === "frame") this.#appendedSinceCommit += item.frame.pcm.byteLength / 2;
+    if (item.kind === "frame") {
+      this.#appendedSinceCommit += item.frame.pcm.byteLength / 2;
+      if (this.#track) {
+        this.#render(item.frame);
+        this.#onSent(item);
+        return;
+      }
+    }
     this.#queue.push(item);
     this.#drain();
+  }
+
+  /** Track mode: plays `frame` into the outgoing track, right after the previous one (24 kHz buffers). */
+  #render(frame: FrameMessage): void {
+    const context = this.#context;
+    if (!context || !this.#track) return;
+    const pcm = new Int16Array(frame.pcm);
+    const buffer = context.createBuffer(1, pcm.length, OUTPUT_SAMPLE_RATE);
+    const channel = buffer.getChannelData(0);
+    for (let i = 0; i < pcm.length; i++) channel[i] = (pcm[i] as number) / 32768;
+    const source = context.createBufferSource();
+    source.buffer = buffer;
+    source.connect(this.#track.destination);
+    // Contiguous unless the gate left a gap (then silence) or rendering fell behind (then restart with margin).
+    const at = Math.max(this.#trackTime, context.currentTime + TRACK_LEAD_S);
+    source.start(at);
+    this.#trackTime = at + pcm.length / OUTPUT_SAMPLE_RATE;
   }
 
   /** Client turns: commit what was appended since the last commit (≥ 100 ms) and ask for a response. */
@@ -695,9 +743,11 @@ export class RealtimeVoiceSession {
   ): Promise<{ pc: RTCPeerConnection; channel: RTCDataChannel; callId: string | null }> {
     const pc = new RTCPeerConnection();
     try {
-      // OpenAI rejects an offer without an audio m-section (`invalid_offer`); receive-only because the mic
-      // audio travels as PCM16 frames on the data channel.
-      pc.addTransceiver("audio", { direction: "recvonly" });
+      // OpenAI rejects an offer without an audio m-section (`invalid_offer`). Receive-only when the mic audio
+      // travels as PCM16 frames on the data channel; in track mode it carries the rendered capture instead.
+      const track = await this.#outgoingTrack(attempt);
+      if (track) pc.addTransceiver(track, { direction: "sendrecv" });
+      else pc.addTransceiver("audio", { direction: "recvonly" });
       pc.ontrack = (event) => this.#play(event.streams[0] ?? new MediaStream([event.track]));
       const channel = pc.createDataChannel("oai-events");
       const highWaterMark = this.#options.highWaterMark ?? 262_144;
@@ -743,6 +793,16 @@ export class RealtimeVoiceSession {
       pc.close();
       throw error;
     }
+  }
+
+  /** Track mode: the rendered capture track, once capture has created it (capture and signalling run in parallel). */
+  async #outgoingTrack(attempt: number): Promise<MediaStreamTrack | null> {
+    if (this.#options.audio !== "track") return null;
+    while (!this.#track) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      this.#check(attempt);
+    }
+    return this.#track.track;
   }
 
   #check(attempt: number): void {

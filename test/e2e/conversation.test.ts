@@ -13,6 +13,7 @@ import { type DemoResult, runDemo } from "./demo-run.ts";
 import {
   type AppendRecord,
   callRecording,
+  callRecordingFile,
   listCalls,
   parseAppendId,
   receivedEvents,
@@ -358,5 +359,34 @@ describe("conversation behaviour", () => {
       `[e2e] backpressure: at most ${result.maxQueued} frames queued (bound ${bound}), ${result.stats.framesDropped} dropped ` +
         `(${speechDropped} speech, reported), ${seqs.length} delivered in order`,
     );
+  });
+
+  test("track mode: the processed audio reaches the peer on the WebRTC audio track", async () => {
+    const before = await callIds();
+    const peer = stack.peerUrl as string;
+    const result = await runDemo(browser, {
+      url: `${stack.workerUrl}/?audio=track&processing=off&bargeInMs=0`,
+      seconds: input.seconds + 1.2,
+    });
+    expect(result.errors).toEqual([]);
+    const [call] = await newCalls(before);
+    await ended([call as string]);
+    // No appends on the data channel: the audio went as media.
+    expect(await receivedEvents(peer, call as string, "input_audio_buffer.append")).toEqual([]);
+    const response = await fetch(`${peer}/recordings/${call}-track.wav`);
+    expect(response.ok).toBe(true);
+    const { samples } = await callRecordingFile(response);
+    // The peer decodes G.711 μ-law at 8 kHz: compare within its 3.4 kHz band.
+    const reference = await decodeAudio(input.path, 24_000);
+    const fidelity = compareOverRegions(
+      lowPass(reference, 24_000, 3400),
+      lowPass(samples, 24_000, 3400),
+      24_000,
+      input.speech,
+    );
+    console.log(
+      `[e2e] track mode: ${(samples.length / 24_000).toFixed(1)} s received as RTP, SNR ${fidelity.snrDb.toFixed(1)} dB (G.711 band)`,
+    );
+    expect(fidelity.snrDb).toBeGreaterThanOrEqual(20);
   });
 });

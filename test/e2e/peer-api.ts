@@ -58,6 +58,13 @@ export async function callRecording(
 ): Promise<{ wav: Uint8Array; samples: Float32Array }> {
   const response = await fetch(`${peerUrl}/recordings/${callId}.wav`);
   if (!response.ok) throw new Error(`recording of ${callId}: ${response.status}`);
+  return await callRecordingFile(response);
+}
+
+/** Decodes a 24 kHz recording from a fetched response. */
+export async function callRecordingFile(
+  response: Response,
+): Promise<{ wav: Uint8Array; samples: Float32Array }> {
   const wav = new Uint8Array(await response.arrayBuffer());
   const decoded = decodeWav(wav);
   if (decoded.sampleRate !== 24_000) throw new Error(`recording at ${decoded.sampleRate} Hz, expected 24000`);

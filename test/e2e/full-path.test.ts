@@ -19,7 +19,7 @@ import { compareOverRegions, lowPass, percentile } from "./alignment.ts";
 import { launchWithMicrophone } from "./browser.ts";
 import { runDemo } from "./demo-run.ts";
 import { callRecording, listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
-import { type Input, withLead } from "./speech-input.ts";
+import { type Input, LEAD_S, withLead } from "./speech-input.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const outDir = resolve(process.env.E2E_OUT ?? join(root, "test-results/e2e"));
@@ -168,6 +168,9 @@ describe("demo page → worker → SDP proxy → local peer", () => {
         const expected = expectedSegments(input.speech, toSource(first));
 
         const summary = {
+          source: process.env.E2E_INPUT_WAV ? resolve(process.env.E2E_INPUT_WAV) : input.path,
+          // Times below are in the played file: the source behind a lead-in of faint noise.
+          leadInS: LEAD_S,
           input: input.path,
           inputRate: input.sampleRate,
           contextRate: result.stats.inputRate,

@@ -181,7 +181,9 @@ async function track(d: Detector, signal: Float32Array): Promise<{ track: Detect
   const begin = performance.now();
   for (let i = 0; i < count; i++) {
     t.starts[i] = i * d.frame;
-    t.probabilities[i] = await score(signal.subarray(i * d.frame, (i + 1) * d.frame));
+    const r = score(signal.subarray(i * d.frame, (i + 1) * d.frame));
+    // Synchronous detectors are not awaited: a microtask per frame would be charged to their CPU time.
+    t.probabilities[i] = typeof r === "number" ? r : await r;
   }
   return { track: t, ms: performance.now() - begin };
 }
@@ -264,7 +266,7 @@ for (const c of conditions) {
   trivial.push(fmt(allSpeechF1(grid)));
   for (const d of detectors) {
     const signal = d.rate === RATE ? c.signal24 : c.signal16;
-    const { track: t, ms } = await track(d, signal);
+    const { track: t } = await track(d, signal);
     const scores = onGrid(t, d.rate, grid.length);
     auc.get(d.name)?.push(fmt(rocAuc(scores, grid)));
     tpr.get(d.name)?.push(pct(tprAtFpr(scores, grid, 0.05)));
@@ -277,14 +279,27 @@ for (const c of conditions) {
       o.missed += on.missed;
       o.total += on.missed + on.latenciesMs.length;
     }
-    const k = cpu.get(d.name);
-    if (k) {
-      k.ms += ms;
-      k.seconds += signal.length / d.rate;
-    }
     if (d === ours) {
       const [kept, withheld] = gate(t, grid);
       gating.push(`| ${c.name} | ${pct(kept)} | ${pct(withheld)} |`);
+    }
+  }
+}
+
+// CPU: best of three passes over the clean held-out set per detector, interleaved, so that a busy machine
+// inflates every detector alike and the minimum approaches the undisturbed cost.
+for (let pass = 0; pass < 3; pass++) {
+  for (const d of detectors) {
+    const signal =
+      d.rate === RATE
+        ? (conditions[0] as (typeof conditions)[0]).signal24
+        : (conditions[0] as (typeof conditions)[0]).signal16;
+    const { ms } = await track(d, signal);
+    const k = cpu.get(d.name);
+    const perSecond = ms / (signal.length / d.rate);
+    if (k && (k.seconds === 0 || perSecond < k.ms)) {
+      k.ms = perSecond;
+      k.seconds = 1;
     }
   }
 }
@@ -356,8 +371,10 @@ for (const d of detectors) {
     `| ${d.name} | ${a ? pct(a.on / a.frames) : "—"} | ${fmt(median(o?.clean ?? []), 0)} ms | ${fmt(median(o?.all ?? []), 0)} ms | ${o ? `${o.missed} of ${o.total}` : "—"} | ${k ? fmt(k.ms / k.seconds, 3) : "—"} |`,
   );
 }
+const ref = cpu.get(detectors[1]?.name ?? "")?.ms ?? Number.NaN;
+console.log(`\nCPU ratio, Silero v4 / this VAD: ${fmt(ref / (cpu.get(ours.name)?.ms ?? Number.NaN), 0)}×.`);
 console.log(
-  `\nCPU: one core, same process, frames fed one by one (Silero through onnxruntime-node's native CPU provider, WebRTC VAD as WASM); the references' time excludes the resampling to 16 kHz. ${events.length} event sounds, ${(events.reduce((s, e) => s + e.samples.length, 0) / RATE).toFixed(1)} s.`,
+  `\nCPU: one core, same process, best of 3 passes over the clean set, frames fed one by one (Silero through onnxruntime-node's native CPU provider, WebRTC VAD as WASM); the references' time excludes the resampling to 16 kHz. ${events.length} event sounds, ${(events.reduce((s, e) => s + e.samples.length, 0) / RATE).toFixed(1)} s.`,
 );
 
 console.log(
@@ -367,7 +384,7 @@ console.log(
   "| condition | dense pauses (0.3–1.5 s): speech kept | non-speech withheld | turn-taking (turns 2–6 s apart): speech kept | non-speech withheld |",
 );
 console.log("|---|---|---|---|---|");
-gating.forEach((row, i) => console.log(`${row}${turnGating[i] ?? ""}`));
+for (const [i, row] of gating.entries()) console.log(`${row}${turnGating[i] ?? ""}`);
 console.log(
   `| perfect VAD (labels), same segmenter | ${pct(oracleKept)} | ${pct(oracleWithheld)} | ${pct(turnOracleKept)} | ${pct(turnOracleWithheld)} |`,
 );

@@ -38,6 +38,25 @@ const F0_COUNT = 32;
 const COMB_MAX_HZ = 2000;
 const LTSD_HOPS = 5;
 
+// The classifier's first layer, built once per module: int8 weights times their per-unit scale, with the
+// feature standardisation ((x − mean) · scale) folded in so that a hop costs one multiply-add per weight.
+const HIDDEN = VAD_WEIGHTS.hidden;
+const W1 = new Float32Array(HIDDEN * VAD_WEIGHTS.inputs);
+const B1 = new Float32Array(HIDDEN);
+const W2 = Float32Array.from(VAD_WEIGHTS.w2);
+for (let j = 0; j < HIDDEN; j++) {
+  let bias = VAD_WEIGHTS.b1[j] as number;
+  for (let i = 0; i < VAD_WEIGHTS.inputs; i++) {
+    const w =
+      (VAD_WEIGHTS.w1[j * VAD_WEIGHTS.inputs + i] as number) *
+      (VAD_WEIGHTS.w1Scale[j] as number) *
+      (VAD_WEIGHTS.scale[i] as number);
+    W1[j * VAD_WEIGHTS.inputs + i] = w;
+    bias -= w * (VAD_WEIGHTS.mean[i] as number);
+  }
+  B1[j] = bias;
+}
+
 // Bit-level log2 (IEEE-754 exponent plus linear mantissa, error < 0.09): a full Math.log per FFT bin would
 // cost more than the FFT itself.
 const logBits = new Float32Array(1);
@@ -118,7 +137,6 @@ export class VoiceActivityDetector {
   readonly #logBand: Float32Array;
   readonly #dct: Float32Array;
   readonly #harmHold: Float32Array;
-  readonly #hidden: Float32Array;
 
   constructor(options: VoiceActivityDetectorOptions = {}) {
     const sampleRate = options.sampleRate ?? 24000;
@@ -232,7 +250,6 @@ export class VoiceActivityDetector {
     this.#combStart = Uint16Array.from(start);
     this.#combCount = Uint8Array.from(count);
     this.#harmHold = new Float32Array(10);
-    this.#hidden = new Float32Array(VAD_WEIGHTS.hidden);
     this.reset();
   }
 
@@ -598,18 +615,15 @@ export class VoiceActivityDetector {
   }
 
   #classify(): number {
-    const { inputs, hidden, w1, b1, w2, b2 } = VAD_WEIGHTS;
     const f = this.features;
-    const h = this.#hidden;
-    let out = b2;
-    for (let j = 0; j < hidden; j++) {
-      let a = b1[j] as number;
-      const row = j * inputs;
-      for (let i = 0; i < inputs; i++) a += (w1[row + i] as number) * (f[i] as number);
+    let out = VAD_WEIGHTS.b2;
+    for (let j = 0; j < HIDDEN; j++) {
+      let a = B1[j] as number;
+      const row = j * VAD_FEATURE_COUNT;
+      for (let i = 0; i < VAD_FEATURE_COUNT; i++) a += (W1[row + i] as number) * (f[i] as number);
       // tanh via exp keeps the cost down and saturates cleanly for large |a|.
       const t = a > 15 ? 1 : a < -15 ? -1 : 1 - 2 / (Math.exp(2 * a) + 1);
-      h[j] = t;
-      out += (w2[j] as number) * t;
+      out += (W2[j] as number) * t;
     }
     const p = 1 / (1 + Math.exp(-out));
     return p >= 0 && p <= 1 ? p : 0;

@@ -86,7 +86,6 @@ export class VoiceActivityDetector {
   readonly features = new Float32Array(VAD_FEATURE_COUNT);
 
   #probability = 0;
-  #best = -1;
   readonly #decimation: number;
   readonly #invDecimation: number;
   #acc = 0;
@@ -107,7 +106,6 @@ export class VoiceActivityDetector {
   readonly #scale: number;
   readonly #bandLo: Uint16Array;
   readonly #bandHi: Uint16Array;
-  readonly #bandOf: Int8Array;
   readonly #bandCount: number;
   readonly #speechBand: Uint8Array;
   readonly #energy: Float32Array;
@@ -214,8 +212,6 @@ export class VoiceActivityDetector {
     this.#bandLo = Uint16Array.from(lo);
     this.#bandHi = Uint16Array.from(hi);
     this.#speechBand = Uint8Array.from(speech);
-    this.#bandOf = new Int8Array(m + 1).fill(-1);
-    for (let b = 0; b < lo.length; b++) this.#bandOf.fill(b, lo[b], hi[b]);
     const bands = this.#bandCount;
     this.#energy = new Float32Array(bands);
     this.#smooth = new Float32Array(bands);
@@ -289,52 +285,52 @@ export class VoiceActivityDetector {
    * when the frame completed none. Never throws on sample values.
    */
   process(frame: Float32Array): number {
-    this.#best = -1;
+    const win = this.#window;
+    const size = win.length;
     const d = this.#decimation;
     const inv = this.#invDecimation;
     const length = frame.length;
+    let filled = this.#filled;
+    let acc = this.#acc;
+    let count = this.#accCount;
+    let best = -1;
     let i = 0;
-    // Finish a decimation group split across calls.
-    while (this.#accCount > 0 && i < length) {
-      this.#acc += frame[i++] as number;
-      if (++this.#accCount === d) {
-        this.#push(this.#acc * inv);
-        this.#acc = 0;
-        this.#accCount = 0;
+    while (i < length) {
+      if (count === 0 && i + d <= length) {
+        // Whole decimation groups up to the end of the frame or of the window. Samples are stored unchecked;
+        // the FFT input stage replaces NaN, ±Infinity and denormals.
+        const groups = Math.min(size - filled, Math.floor((length - i) / d));
+        if (d === 1) {
+          for (let g = 0; g < groups; g++) win[filled++] = frame[i++] as number;
+        } else if (d === 2) {
+          for (let g = 0; g < groups; g++, i += 2)
+            win[filled++] = ((frame[i] as number) + (frame[i + 1] as number)) * 0.5;
+        } else {
+          for (let g = 0; g < groups; g++) {
+            let sum = 0;
+            for (let j = 0; j < d; j++) sum += frame[i++] as number;
+            win[filled++] = sum * inv;
+          }
+        }
+      } else {
+        // A group split across calls: one sample at a time.
+        acc += frame[i++] as number;
+        if (++count < d) continue;
+        win[filled++] = acc * inv;
+        acc = 0;
+        count = 0;
+      }
+      if (filled === size) {
+        filled = 0;
+        const p = this.#analyse();
+        if (p > best) best = p;
       }
     }
-    if (d === 1) {
-      for (; i < length; i++) this.#push(frame[i] as number);
-    } else if (d === 2) {
-      for (; i + 2 <= length; i += 2) this.#push(((frame[i] as number) + (frame[i + 1] as number)) * 0.5);
-    } else {
-      for (; i + d <= length; i += d) {
-        let acc = frame[i] as number;
-        for (let j = 1; j < d; j++) acc += frame[i + j] as number;
-        this.#push(acc * inv);
-      }
-    }
-    for (; i < length; i++) {
-      this.#acc += frame[i] as number;
-      this.#accCount++;
-    }
-    if (this.#best >= 0) this.#probability = this.#best;
+    this.#filled = filled;
+    this.#acc = acc;
+    this.#accCount = count;
+    if (best >= 0) this.#probability = best;
     return this.#probability;
-  }
-
-  /** Appends one decimated sample to the analysis window; analyses when the window is full. */
-  #push(value: number): void {
-    let v = value;
-    // NaN fails both comparisons and becomes 0; denormals would slow the arithmetic down; clamp the absurd.
-    if (!(v > 1e-20 || v < -1e-20)) v = 0;
-    else if (v > 1e4) v = 1e4;
-    else if (v < -1e4) v = -1e4;
-    this.#window[this.#filled++] = v;
-    if (this.#filled === this.#window.length) {
-      this.#filled = 0;
-      const p = this.#analyse();
-      if (p > this.#best) this.#best = p;
-    }
   }
 
   #analyse(): number {
@@ -353,11 +349,29 @@ export class VoiceActivityDetector {
     const m = re.length;
     const rev = this.#bitrev;
     const size = w.length;
+    // Pack even samples into the real part, odd ones into the imaginary part (the N/2-point trick), in
+    // bit-reversed order, zero-padding past the window. No typed-array read goes out of bounds: V8 turns
+    // those into slow generic loads.
     for (let i = 0; i < m; i++) {
-      const j = rev[i] as number;
       const a = 2 * i;
-      re[j] = a < size ? (w[a] as number) * (t[a] as number) : 0;
-      im[j] = a + 1 < size ? (w[a + 1] as number) * (t[a + 1] as number) : 0;
+      let x = 0;
+      let y = 0;
+      if (a < size) {
+        x = w[a] as number;
+        // NaN fails both comparisons and becomes 0; denormals would slow the arithmetic; clamp the absurd.
+        if (!(x > 1e-20 || x < -1e-20)) x = 0;
+        else if (x > 1e4 || x < -1e4) x = x > 0 ? 1e4 : -1e4;
+        x *= t[a] as number;
+        if (a + 1 < size) {
+          y = w[a + 1] as number;
+          if (!(y > 1e-20 || y < -1e-20)) y = 0;
+          else if (y > 1e4 || y < -1e4) y = y > 0 ? 1e4 : -1e4;
+          y *= t[a + 1] as number;
+        }
+      }
+      const j = rev[i] as number;
+      re[j] = x;
+      im[j] = y;
     }
     const cos = this.#cos;
     const sin = this.#sin;
@@ -441,20 +455,21 @@ export class VoiceActivityDetector {
       currentMin.fill(Number.POSITIVE_INFINITY);
       this.#blockHops = 0;
     }
-    const bandOf = this.#bandOf;
     const excess = this.#excess;
     const logSnr = this.#logSnr;
-    for (let k = 0; k <= power.length - 1; k++) {
-      const b = bandOf[k] as number;
-      if (b < 0) {
-        excess[k] = 0;
-        logSnr[k] = 0;
-        continue;
+    excess.fill(0);
+    logSnr.fill(0);
+    for (let b = 0; b < bands; b++) {
+      const kHi = hi[b] as number;
+      const kLo = lo[b] as number;
+      const perBin = (floor[b] as number) / (kHi - kLo);
+      for (let k = kLo; k < kHi; k++) {
+        const p = power[k] as number;
+        if (p > perBin) {
+          excess[k] = p - perBin;
+          logSnr[k] = fastLog2(p / perBin);
+        }
       }
-      const perBin = (floor[b] as number) / ((hi[b] as number) - (lo[b] as number));
-      const p = power[k] as number;
-      excess[k] = p > perBin ? p - perBin : 0;
-      logSnr[k] = p > perBin ? fastLog2(p / perBin) : 0;
     }
   }
 
@@ -521,7 +536,7 @@ export class VoiceActivityDetector {
       for (let h = s0; h < s0 + 2 * count; h += 2) {
         const contrast = (logSnr[pos[h] as number] as number) - (logSnr[pos[h + 1] as number] as number);
         acc += contrast;
-        clipped += contrast < 0 ? 0 : contrast > 3.32 ? 3.32 : contrast;
+        clipped += contrast < 0 ? 0 : Math.min(contrast, 3.32);
       }
       const v = count > 0 ? acc / count : 0;
       if (v > harm) harm = v;

@@ -192,7 +192,7 @@ const MIN_COMMIT_SAMPLES = OUTPUT_SAMPLE_RATE / 10;
 const MAX_BACKOFF_MS = 8000;
 const DROP_REPORT_MS = 1000;
 /** Track mode schedules each frame this far ahead of the audio clock, so late main-thread delivery stays gapless. */
-const TRACK_LEAD_S = 0.06;
+const TRACK_LEAD_S = 0.15;
 
 /** A live voice session. Create it with {@link connect}. */
 export class RealtimeVoiceSession {

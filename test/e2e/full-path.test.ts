@@ -9,16 +9,15 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decodeWav, toMono } from "../../demo/local-peer/wav.ts";
 import { type Stack, startStack } from "../../demo/start.ts";
 import { SEGMENTER_DEFAULTS } from "../../worklet/dsp/segmenter.ts";
 import { decodeAudio, labelSpeech, speechTestFile } from "../fixtures/speech-corpus.ts";
-import { compareOverRegions, lowPass, percentile } from "./alignment.ts";
+import { type Comparison, compareOverRegions, lowPass, percentile } from "./alignment.ts";
 import { launchWithMicrophone } from "./browser.ts";
-import { runDemo } from "./demo-run.ts";
-import { callRecording, listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
+import { type DemoResult, runDemo } from "./demo-run.ts";
+import { type AppendRecord, callRecording, listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 import { type Input, LEAD_S, withLead } from "./speech-input.ts";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -98,119 +97,137 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe("demo page → worker → SDP proxy → local peer", () => {
-  test.each(cases)(
-    "$name: every frame once, in order; recording matches sox; segments match labels",
-    async (input) => {
-      const peer = stack.peerUrl as string;
-      let browser: Browser | undefined;
-      try {
-        browser = await launchWithMicrophone(input.path);
-        const demoUrl = `${stack.workerUrl}/?peer=${encodeURIComponent(peer)}&processing=off`;
-        const result = await runDemo(browser, {
-          url: demoUrl,
-          seconds: input.seconds + 1.2,
-          beforeStop: async (page) => {
-            const shot = await page.screenshot({ fullPage: true });
-            writeFileSync(join(outDir, `demo-${input.name}.png`), shot);
-            if (input === cases[0] && !process.env.E2E_INPUT_WAV) {
-              mkdirSync(join(root, "docs"), { recursive: true });
-              writeFileSync(join(root, "docs/demo.png"), shot);
-            }
-          },
-        });
-        expect(result.pageErrors).toEqual([]);
-        expect(result.errors).toEqual([]);
-        expect(result.stats.framesDropped).toBe(0);
+interface Run {
+  result: DemoResult;
+  appends: AppendRecord[];
+  seqs: number[];
+  recordingSamples: number;
+  bytes: number;
+  comparison: Comparison;
+  segments: Array<[number, number]>;
+  expected: Array<[number, number]>;
+}
 
-        const calls = await listCalls(peer);
-        const callId = result.callId ?? calls.at(-1)?.id;
-        expect(callId).toBeTruthy();
-        // The peer ends the call when the channel closes; the recording is complete then.
-        for (let i = 0; i < 50 && !(await listCalls(peer)).find((c) => c.id === callId)?.ended_at; i++) {
-          await new Promise((r) => setTimeout(r, 100));
+/** One session of `input` through the whole path; writes its recording and summary; returns what the tests check. */
+async function stream(input: Input): Promise<Run> {
+  const peer = stack.peerUrl as string;
+  const browser = await launchWithMicrophone(input.path);
+  let result: DemoResult;
+  try {
+    result = await runDemo(browser, {
+      url: `${stack.workerUrl}/?peer=${encodeURIComponent(peer)}&processing=off`,
+      seconds: input.seconds + 1.2,
+      beforeStop: async (page) => {
+        const shot = await page.screenshot({ fullPage: true });
+        writeFileSync(join(outDir, `demo-${input.name}.png`), shot);
+        if (input === cases[0] && !process.env.E2E_INPUT_WAV) {
+          mkdirSync(join(root, "docs"), { recursive: true });
+          writeFileSync(join(root, "docs/demo.png"), shot);
         }
-        const appends = await receivedEvents(peer, callId as string, "input_audio_buffer.append");
-        const parsed = appends.map((event) => parseAppendId(event.event_id));
-        expect(parsed.every((id) => id !== null)).toBe(true);
-        expect(appends.filter((event) => event.error)).toEqual([]);
-        const seqs = parsed.map((id) => id?.seq as number);
-        const captured = result.frames.map((frame) => frame.seq);
-        // Every frame the worklet produced reached the peer exactly once, in capture order.
-        expect(captured).toEqual(captured.map((_, i) => i));
-        expect(seqs).toEqual(captured);
+      },
+    });
+  } finally {
+    await browser.close();
+  }
+  const callId = result.callId ?? (await listCalls(peer)).at(-1)?.id;
+  if (!callId) throw new Error("no call reached the peer");
+  // The peer ends the call when the channel closes; the recording is complete then.
+  for (let i = 0; i < 50 && !(await listCalls(peer)).find((c) => c.id === callId)?.ended_at; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const appends = await receivedEvents(peer, callId, "input_audio_buffer.append");
+  const parsed = appends.map((event) => parseAppendId(event.event_id));
+  const seqs = parsed.map((id) => id?.seq ?? -1);
+  const latencies = appends.map((event, i) => event.received_at - (parsed[i]?.capturedAt ?? Number.NaN));
+  const p50 = percentile(latencies, 50);
+  const p95 = percentile(latencies, 95);
 
-        const latencies = appends.map((event, i) => event.received_at - (parsed[i]?.capturedAt as number));
-        const p50 = percentile(latencies, 50);
-        const p95 = percentile(latencies, 95);
-
-        const { wav, samples: recording } = await callRecording(peer, callId as string);
-        const bytes = appends.reduce((sum, event) => sum + (event.bytes ?? 0), 0);
-        expect(recording.length * 2).toBe(bytes);
-        const reference = await decodeAudio(input.path, 24_000);
-        const comparison = compareOverRegions(
-          lowPass(reference, 24_000, BAND_HZ),
-          lowPass(recording, 24_000, BAND_HZ),
-          24_000,
-          input.speech,
-        );
-        const fullBand = compareOverRegions(reference, recording, 24_000, input.speech);
-
-        // The client's sample clock starts at the first frame; recording index = stream index − first timestamp.
-        const first = result.frames[0]?.timestamp ?? 0;
-        const toSource = (sample: number) => (sample - first - comparison.delaySamples) / 24_000;
-        const reported: Array<[number, number]> = [];
-        for (const event of result.speech) {
-          if (event.type === "speechstart") reported.push([toSource(event.sample), Number.NaN]);
-          else if (reported.at(-1)) (reported.at(-1) as [number, number])[1] = toSource(event.sample);
-        }
-        const segments = mergeTouching(reported);
-        const expected = expectedSegments(input.speech, toSource(first));
-
-        const summary = {
-          source: process.env.E2E_INPUT_WAV ? resolve(process.env.E2E_INPUT_WAV) : input.path,
-          // Times below are in the played file: the source behind a lead-in of faint noise.
-          leadInS: LEAD_S,
-          input: input.path,
-          inputRate: input.sampleRate,
-          contextRate: result.stats.inputRate,
-          frames: captured.length,
-          framesDropped: result.stats.framesDropped,
-          bytes,
-          latencyMs: { p50, p95, max: Math.max(...latencies) },
-          alignment: comparison,
-          snrDb: comparison.snrDb,
-          fullBandSnrDb: fullBand.snrDb,
-          segments,
-          expectedSegments: expected,
-          labels: input.speech,
-        };
-        const caseDir = join(outDir, input.name);
-        mkdirSync(caseDir, { recursive: true });
-        writeFileSync(join(caseDir, "recording.wav"), wav);
-        writeFileSync(join(caseDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-        console.log(
-          `[e2e] ${input.name}: ${captured.length} frames, context ${result.stats.inputRate} Hz, ` +
-            `latency p50 ${p50.toFixed(1)} ms p95 ${p95.toFixed(1)} ms, SNR ${comparison.snrDb.toFixed(1)} dB (full band ${fullBand.snrDb.toFixed(1)}) ` +
-            `(delay ${(comparison.delaySamples / 24).toFixed(1)} ms, ${comparison.delayJumps} capture glitches), ` +
-            `${segments.length} segments vs ${expected.length} expected`,
-        );
-
-        expect(comparison.snrDb).toBeGreaterThanOrEqual(30);
-        expect(segments.length).toBe(expected.length);
-        segments.forEach(([start, end], i) => {
-          const [wantStart, wantEnd] = expected[i] as [number, number];
-          expect(
-            Math.abs(start - wantStart),
-            `segment ${i} start ${start} vs ${wantStart}`,
-          ).toBeLessThanOrEqual(TOLERANCE_S);
-          expect(Math.abs(end - wantEnd), `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(
-            TOLERANCE_S,
-          );
-        });
-      } finally {
-        await browser?.close();
-      }
-    },
+  const { wav, samples: recording } = await callRecording(peer, callId);
+  const bytes = appends.reduce((sum, event) => sum + (event.bytes ?? 0), 0);
+  const reference = await decodeAudio(input.path, 24_000);
+  const comparison = compareOverRegions(
+    lowPass(reference, 24_000, BAND_HZ),
+    lowPass(recording, 24_000, BAND_HZ),
+    24_000,
+    input.speech,
   );
+  const fullBand = compareOverRegions(reference, recording, 24_000, input.speech);
+
+  // The client's sample clock starts at the first frame; recording index = stream index − first timestamp.
+  const first = result.frames[0]?.timestamp ?? 0;
+  const toSource = (sample: number) => (sample - first - comparison.delaySamples) / 24_000;
+  const reported: Array<[number, number]> = [];
+  for (const event of result.speech) {
+    if (event.type === "speechstart") reported.push([toSource(event.sample), Number.NaN]);
+    else if (reported.at(-1)) (reported.at(-1) as [number, number])[1] = toSource(event.sample);
+  }
+  const segments = mergeTouching(reported);
+  const expected = expectedSegments(input.speech, toSource(first));
+
+  const summary = {
+    source: process.env.E2E_INPUT_WAV ? resolve(process.env.E2E_INPUT_WAV) : input.path,
+    // Times below are in the played file: the source behind a lead-in of faint noise.
+    leadInS: LEAD_S,
+    input: input.path,
+    inputRate: input.sampleRate,
+    contextRate: result.stats.inputRate,
+    frames: result.frames.length,
+    framesReceived: appends.length,
+    framesDropped: result.stats.framesDropped,
+    bytes,
+    latencyMs: { p50, p95, max: Math.max(...latencies) },
+    alignment: comparison,
+    snrDb: comparison.snrDb,
+    fullBandSnrDb: fullBand.snrDb,
+    segments,
+    expectedSegments: expected,
+    labels: input.speech,
+  };
+  const caseDir = join(outDir, input.name);
+  mkdirSync(caseDir, { recursive: true });
+  writeFileSync(join(caseDir, "recording.wav"), wav);
+  writeFileSync(join(caseDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(
+    `[e2e] ${input.name}: ${result.frames.length} frames, context ${result.stats.inputRate} Hz, ` +
+      `latency p50 ${p50.toFixed(1)} ms p95 ${p95.toFixed(1)} ms, SNR ${comparison.snrDb.toFixed(1)} dB ` +
+      `(full band ${fullBand.snrDb.toFixed(1)}, delay ${(comparison.delaySamples / 24).toFixed(1)} ms, ` +
+      `${comparison.delayJumps} capture glitches), ${segments.length} segments vs ${expected.length} expected`,
+  );
+  return { result, appends, seqs, recordingSamples: recording.length, bytes, comparison, segments, expected };
+}
+
+describe.each(cases)("$name: demo page → worker → SDP proxy → local peer", (input) => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await stream(input);
+  });
+
+  test("every frame arrives once, in capture order, and nothing failed", () => {
+    expect(run.result.pageErrors).toEqual([]);
+    expect(run.result.errors).toEqual([]);
+    expect(run.result.stats.framesDropped).toBe(0);
+    expect(run.appends.filter((event) => event.error)).toEqual([]);
+    const captured = run.result.frames.map((frame) => frame.seq);
+    expect(captured).toEqual(captured.map((_, i) => i));
+    expect(run.seqs).toEqual(captured);
+    expect(run.recordingSamples * 2).toBe(run.bytes);
+  });
+
+  test("the recording matches the source resampled by sox over the speech (≥ 30 dB)", () => {
+    expect(run.comparison.regions.length).toBe(input.speech.length);
+    expect(run.comparison.snrDb).toBeGreaterThanOrEqual(30);
+  });
+
+  test("local speech segments match the labels within ±100 ms", () => {
+    expect(run.segments.length).toBe(run.expected.length);
+    run.segments.forEach(([start, end], i) => {
+      const [wantStart, wantEnd] = run.expected[i] as [number, number];
+      expect(Math.abs(start - wantStart), `segment ${i} start ${start} vs ${wantStart}`).toBeLessThanOrEqual(
+        TOLERANCE_S,
+      );
+      expect(Math.abs(end - wantEnd), `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(
+        TOLERANCE_S,
+      );
+    });
+  });
 });

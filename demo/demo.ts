@@ -189,6 +189,19 @@ toggle.addEventListener("click", () => {
 });
 
 function logEvent(event: { type: string; [key: string]: unknown }, error = false): void {
+  eventCount.textContent = numberFormat.format(record.server.length + record.errors.length);
+  // Runs of the same event (transcript deltas) collapse into one row with a count.
+  const top = eventsList.firstElementChild;
+  const topType = top?.querySelector(".type");
+  if (topType?.textContent === event.type) {
+    const count = Number(top?.getAttribute("data-count") ?? 1) + 1;
+    top?.setAttribute("data-count", String(count));
+    const badge = top?.querySelector(".count") ?? document.createElement("span");
+    badge.className = "count";
+    badge.textContent = `×${count}`;
+    top?.append(badge);
+    return;
+  }
   const item = document.createElement("li");
   const time = document.createElement("time");
   time.textContent = new Date().toISOString().slice(14, 23);
@@ -199,7 +212,6 @@ function logEvent(event: { type: string; [key: string]: unknown }, error = false
   item.append(time, type);
   eventsList.prepend(item);
   while (eventsList.childElementCount > MAX_EVENTS) eventsList.lastElementChild?.remove();
-  eventCount.textContent = numberFormat.format(record.server.length + record.errors.length);
 }
 
 // Counters refresh at display rate rather than per frame.

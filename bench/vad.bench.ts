@@ -268,7 +268,7 @@ for (const c of conditions) {
     const signal = d.rate === RATE ? c.signal24 : c.signal16;
     const { track: t } = await track(d, signal);
     const scores = onGrid(t, d.rate, grid.length);
-    auc.get(d.name)?.push(fmt(rocAuc(scores, grid)));
+    auc.get(d.name)?.push(fmt(rocAuc(scores, grid), 4));
     tpr.get(d.name)?.push(pct(tprAtFpr(scores, grid, 0.05)));
     f1.get(d.name)?.push(fmt(f1At(scores, grid, d.threshold)));
     const on = onsetLatencies(t, d.rate, set.speech, d.threshold);

@@ -43,15 +43,15 @@ beforeAll(async () => {
 
 describe("VoiceActivityDetector on held-out speech", () => {
   it("separates speech from pauses on clean speech (frame ROC-AUC)", () => {
-    expect(aucOf(set.clean)).toBeGreaterThan(0.93);
+    expect(aucOf(set.clean)).toBeGreaterThan(0.96);
   });
 
   it.each([
-    ["white", 10, 0.92],
-    ["white", 0, 0.86],
-    ["pink", 5, 0.88],
-    ["pink", 0, 0.83],
-    ["brown", 0, 0.9],
+    ["white", 10, 0.94],
+    ["white", 0, 0.88],
+    ["pink", 5, 0.92],
+    ["pink", 0, 0.87],
+    ["brown", 0, 0.95],
   ] as const)(
     "keeps a high AUC in %s noise at %d dB SNR",
     async (kind, snr, floor) => {
@@ -105,8 +105,9 @@ describe("VoiceActivityDetector on non-speech", () => {
       on += alarmRate(track, 0.5) * track.probabilities.length;
       frames += track.probabilities.length;
     }
-    // Goal is ≤ 5 %; this guards the level measured when the weights were trained (see the README).
-    expect(on / frames).toBeLessThan(0.3);
+    // The goal is ≤ 5 %; measured 15 % with the committed weights (Silero v4: 10 %), see the README. This
+    // guards against regressions.
+    expect(on / frames).toBeLessThan(0.2);
   }, 60_000);
 
   it("stays low on stationary noise alone, once the floor has adapted", async () => {
@@ -146,7 +147,7 @@ describe("VoiceActivityDetector robustness", () => {
     for (let i = 0; i < 50; i++)
       vad.process(new Float32Array(480).fill(i % 2 ? Number.NaN : Number.POSITIVE_INFINITY));
     const track = runDetector(set.clean, 480, (f) => vad.process(f));
-    expect(rocAuc(onGrid(track, RATE, grid.length), grid)).toBeGreaterThan(0.93);
+    expect(rocAuc(onGrid(track, RATE, grid.length), grid)).toBeGreaterThan(0.96);
   });
 
   it("is silent on digital silence", () => {

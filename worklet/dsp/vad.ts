@@ -480,6 +480,7 @@ export class VoiceActivityDetector {
     const history = this.#history;
     const prev = this.#prevSnr;
     const at = this.#historyAt * bands;
+    const speechBand = this.#speechBand;
     let snrSpeech = 0;
     let nSpeech = 0;
     let snrAll = 0;
@@ -497,7 +498,7 @@ export class VoiceActivityDetector {
       if (snr < 0) snr = 0;
       else if (snr > 60) snr = 60;
       snrAll += snr;
-      if (this.#speechBand[b]) {
+      if (speechBand[b]) {
         snrSpeech += snr;
         nSpeech++;
         if (snr > snrMax) snrMax = snr;
@@ -524,13 +525,15 @@ export class VoiceActivityDetector {
     // Harmonic comb on the log-SNR spectrum: mean peak-minus-valley contrast of the best F0 candidate.
     const logSnr = this.#logSnr;
     const pos = this.#combPos;
+    const combStart = this.#combStart;
+    const combCount = this.#combCount;
     // The clipped variant counts how many harmonics stand out (up to 10 dB each), so that one loud pure tone
     // that happens to sit on a comb tooth cannot look like a voice.
     let harm = 0;
     let coverage = 0;
     for (let c = 0; c < F0_COUNT; c++) {
-      const s0 = this.#combStart[c] as number;
-      const count = this.#combCount[c] as number;
+      const s0 = combStart[c] as number;
+      const count = combCount[c] as number;
       let acc = 0;
       let clipped = 0;
       for (let h = s0; h < s0 + 2 * count; h += 2) {
@@ -556,14 +559,18 @@ export class VoiceActivityDetector {
     let squares = 0;
     let logSum = 0;
     let linSum = 0;
-    for (let k = 1; k < this.#binMax; k++) {
+    const bin300 = this.#bin300;
+    const bin4000 = this.#bin4000;
+    const binLo200 = this.#binLo200;
+    const binMax = this.#binMax;
+    for (let k = 1; k < binMax; k++) {
       const x = excess[k] as number;
       total += x;
-      if (k < this.#bin300) low += x;
-      else if (k <= this.#bin4000) speech += x;
+      if (k < bin300) low += x;
+      else if (k <= bin4000) speech += x;
       else high += x;
     }
-    for (let k = this.#binLo200; k <= this.#bin4000; k++) {
+    for (let k = binLo200; k <= bin4000; k++) {
       const trio = (excess[k - 1] as number) + (excess[k] as number) + (excess[k + 1] as number);
       if (trio > peak3) peak3 = trio;
       const x = excess[k] as number;
@@ -573,7 +580,7 @@ export class VoiceActivityDetector {
       linSum += p;
       logSum += fastLog2(p);
     }
-    const nFlat = this.#bin4000 - this.#binLo200 + 1;
+    const nFlat = bin4000 - binLo200 + 1;
     const flatness = logSum / nFlat - fastLog2(linSum / nFlat);
     const tonality = peak3 / inBand;
     // Participation ratio of the excess spectrum (log2): 0 when flat, −log2(bins) for a single bin.

@@ -187,6 +187,7 @@ declare const __REALTIME_VOICE_WORKLET_SOURCE__: string;
 const LEVEL_INTERVAL_MS = 33;
 const ICE_GATHER_MS = 500;
 const FLUSH_WAIT_MS = 200;
+const CLOSE_LINGER_MS = 150;
 /** OpenAI refuses `input_audio_buffer.commit` with less than 100 ms buffered (`input_audio_buffer_commit_empty`). */
 const MIN_COMMIT_SAMPLES = OUTPUT_SAMPLE_RATE / 10;
 const MAX_BACKOFF_MS = 8000;
@@ -341,6 +342,20 @@ export class RealtimeVoiceSession {
     clearTimeout(this.#rotateTimer);
     clearTimeout(this.#retryTimer);
     if (final.status === "closed") await this.#flush();
+    const open = this.#state.status === "connected" ? this.#state.channel : null;
+    if (final.status === "closed" && open?.readyState === "open") {
+      // `bufferedAmount` 0 means handed to SCTP, not received: a peer that ends the call as soon as the channel
+      // closes can drop messages still in flight. Linger one beat, then close the channel before the connection.
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_LINGER_MS));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, FLUSH_WAIT_MS * 2);
+        open.addEventListener("close", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        open.close();
+      });
+    }
     let first: unknown;
     const step = (fn: () => void) => {
       try {
@@ -404,6 +419,9 @@ export class RealtimeVoiceSession {
         const message: ControlMessage = { type: "flush" };
         node.port.postMessage(message);
       });
+      // The flushed tail is the last frame: nothing captured after it would ever be sent.
+      node.port.onmessage = null;
+      this.#source?.disconnect();
       await this.#waitForChannel(connection.channel, FLUSH_WAIT_MS * 5, Number.POSITIVE_INFINITY);
     } catch {
       // Best effort: close() goes on to release everything regardless.

@@ -10,6 +10,7 @@ export type {
   ConnectOptions,
   ErrorCode,
   FrameStats,
+  SegmenterOptions,
   ServerEvent,
   SessionEventMap,
   SessionStats,

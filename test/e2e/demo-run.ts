@@ -61,11 +61,11 @@ export interface DemoResult {
 export interface DemoRunOptions {
   /** Demo URL including its query string. */
   url: string;
-  /** How long to stream after the connection is up, in seconds. */
+  /** How much audio to capture before stopping, in seconds from the start of capture. */
   seconds: number;
   /** Called while streaming, just before stopping (for example to take a screenshot). */
   beforeStop?: (page: Page) => Promise<void>;
-  /** Called `afterS` seconds into streaming (for example to break the connection). */
+  /** Called once `afterS` seconds of audio were captured (for example to break the connection). */
   during?: { afterS: number; action: (page: Page) => Promise<void> };
 }
 
@@ -96,13 +96,23 @@ export async function runDemo(browser: Browser, options: DemoRunOptions): Promis
         : null,
     );
     if (failure) throw new Error(`the session failed: ${JSON.stringify(failure)}`);
+    // Time is counted in captured audio, not wall time: the fake microphone starts playing at getUserMedia,
+    // and a slow connection must not cut the end of the file off.
+    const captured = async (seconds: number) =>
+      await page.waitForFunction(
+        (s) => {
+          const frames = (globalThis as unknown as DemoGlobal).realtimeVoiceDemo.frames;
+          const last = frames.at(-1);
+          return last !== undefined && (last.timestamp + last.bytes / 2) / 24_000 >= s;
+        },
+        seconds,
+        { timeout: (seconds + 20) * 1000 },
+      );
     if (options.during) {
-      await page.waitForTimeout(options.during.afterS * 1000);
+      await captured(options.during.afterS);
       await options.during.action(page);
-      await page.waitForTimeout(Math.max(0, options.seconds - options.during.afterS) * 1000);
-    } else {
-      await page.waitForTimeout(options.seconds * 1000);
     }
+    await captured(options.seconds);
     await options.beforeStop?.(page);
     await page.click("#toggle");
     await page.waitForFunction(

@@ -209,6 +209,9 @@ describe.each(cases)("$name: demo page → worker → SDP proxy → local peer",
     expect(run.appends.filter((event) => event.error)).toEqual([]);
     const captured = run.result.frames.map((frame) => frame.seq);
     expect(captured).toEqual(captured.map((_, i) => i));
+    const received = new Set(run.seqs);
+    const missing = captured.filter((seq) => !received.has(seq));
+    expect(missing, `frames that never arrived (of ${captured.length})`).toEqual([]);
     expect(run.seqs).toEqual(captured);
     expect(run.recordingSamples * 2).toBe(run.bytes);
   });

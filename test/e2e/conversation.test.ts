@@ -166,7 +166,8 @@ describe("conversation behaviour", () => {
       pauses.speech,
     );
     expect(fidelity.regions.length).toBe(pauses.speech.length);
-    expect(fidelity.snrDb).toBeGreaterThanOrEqual(30);
+    const perRegion = fidelity.regions.map((region) => region.snrDb.toFixed(0)).join(", ");
+    expect(fidelity.snrDb, `per labelled region: ${perRegion} dB`).toBeGreaterThanOrEqual(30);
     // Gating never stalls the server's turn detection: it saw each utterance stop.
     const server = await sentEvents(stack.peerUrl as string, call as string);
     const stopped = server.filter((event) => event.event.type === "input_audio_buffer.speech_stopped").length;

@@ -14,6 +14,7 @@
  * on cross-entropy, synthetic non-speech weighted 6×; the first layer is then quantised to int8 per unit.
  * Everything is seeded, so a rerun reproduces the committed weights. `HIDDEN`, `EPOCHS` and `NEG_WEIGHT`
  * environment variables override the defaults for experiments; `--score` only scores the current weights.
+ * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

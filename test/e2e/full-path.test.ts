@@ -32,6 +32,23 @@ const TOLERANCE_S = 0.1;
  * figure is reported too.
  */
 const BAND_HZ = 9500;
+/**
+ * Speech is compared in blocks of at most 250 ms, each re-aligned within ±20 ms of the previous block. Under load
+ * Chromium's capture occasionally repeats or skips one 10 ms device buffer before the audio reaches the page;
+ * that shifts everything after it by 10 ms and, compared as one piece, would read as noise. Each such jump is
+ * counted (`delayJumps` in the summary); a glitch still costs its own block's SNR. Transport loss cannot hide
+ * here: the frames test proves every frame arrived once, and the recording holds exactly their bytes.
+ */
+const BLOCK_S = 0.25;
+const BLOCK_SEARCH_S = 0.02;
+
+function blocks(regions: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [start, end] of regions) {
+    for (let t = start; t < end; t += BLOCK_S) out.push([t, Math.min(end, t + BLOCK_S)]);
+  }
+  return out;
+}
 
 async function inputs(): Promise<Input[]> {
   const given = process.env.E2E_INPUT_WAV;
@@ -149,7 +166,8 @@ async function stream(input: Input): Promise<Run> {
     lowPass(reference, 24_000, BAND_HZ),
     lowPass(recording, 24_000, BAND_HZ),
     24_000,
-    input.speech,
+    blocks(input.speech),
+    BLOCK_SEARCH_S,
   );
   const fullBand = compareOverRegions(reference, recording, 24_000, input.speech);
 
@@ -217,7 +235,7 @@ describe.each(cases)("$name: demo page → worker → SDP proxy → local peer",
   });
 
   test("the recording matches the source resampled by sox over the speech (≥ 30 dB)", () => {
-    expect(run.comparison.regions.length).toBe(input.speech.length);
+    expect(run.comparison.regions.length).toBe(blocks(input.speech).length);
     expect(run.comparison.snrDb).toBeGreaterThanOrEqual(30);
   });
 

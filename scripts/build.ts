@@ -38,6 +38,8 @@ export interface BuiltSize {
 export async function buildAll(options: { types?: boolean } = {}): Promise<Record<string, BuiltSize>> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
+  // dist/ is also the worker's static-assets directory: the declarations are for npm, not for the site.
+  await writeFile(join(out, ".assetsignore"), "types/\n");
   await build({
     ...common,
     entryPoints: [join(root, "worklet/capture-processor.ts")],

@@ -5,15 +5,17 @@
  * - speech: 4 × 120 s of KLettres letters and syllables in the *tune* languages only (cs, da, de, es, fr, hu,
  *   it, nl, pt_BR, ru), with 0.3–1.5 s pauses, labelled by energy on the clean source; every clip clean and
  *   mixed with sox white, pink and brown noise at 20, 10, 5 and 0 dB SNR (over speech frames);
- * - non-speech: synthetic beeps, dual tones, bells, chords, buzzers, chimes, chirps, warbles and clicks generated here (not the
- *   freedesktop event sounds, which stay a held-out test of false alarms).
+ * - non-speech: synthetic beeps, dual tones, bells, chords, buzzers, chimes, chirps, warbles, clicks and noise
+ *   bursts, plus patterned sounds that change at a syllable-like rate but hold fixed partials within each piece
+ *   (telephone cadences, DTMF digits, melodic jingles, repeated alarm sweeps, beep trains), all generated here
+ *   (not the freedesktop event sounds, which stay a held-out test of false alarms).
  * The held-out languages (ar, en, en_GB, he, lt, nb, nds, tn, uk) and the ALSA prompts are only scored, never
  * trained on; the script prints AUC per condition on both splits and event-sound false alarms.
  *
  * Model: standardised features → 24 tanh units → sigmoid, trained with Adam (mini-batches of 256, 15 epochs)
  * on cross-entropy, synthetic non-speech weighted 6×; the first layer is then quantised to int8 per unit.
- * Everything is seeded, so a rerun reproduces the committed weights. `HIDDEN`, `EPOCHS` and `NEG_WEIGHT`
- * environment variables override the defaults for experiments; `--score` only scores the current weights.
+ * Everything is seeded, so a rerun reproduces the committed weights. `HIDDEN`, `EPOCHS`, `NEG_WEIGHT` and
+ * `NEG_SECONDS` (480 s of synthetic non-speech) environment variables override the defaults for experiments; `--score` only scores the current weights.
  * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
  */
 import { writeFileSync } from "node:fs";
@@ -72,8 +74,10 @@ function syntheticEvents(seconds: number, seed: number): Float32Array {
     else if (kind === 2)
       for (const r of [1, 2.76, 5.4, 8.93]) partials.push([f1 * r, 1 / r, 3 + rand() * 12]);
     else if (kind === 3 || kind === 6) {
-      // Harmonic complexes: chimes, marimbas, buzzers (square-ish or sawtooth-ish spectra, steady pitch).
-      const f0 = kind === 6 ? 80 + rand() * 320 : 200 + rand() * 1000;
+      // Harmonic complexes: chimes, marimbas, buzzers (square-ish or sawtooth-ish spectra, steady pitch). Kept
+      // above 200 Hz: a steady 80–200 Hz harmonic complex is what a hummed "mmm" or a held vowel looks like, and
+      // teaching the classifier to reject it cost real syllables.
+      const f0 = 200 + rand() * 1000;
       const n = 2 + Math.floor(rand() * 12);
       const slope = 0.5 + rand() * 1.5;
       const decay = rand() < 0.5 ? 0 : 1 + rand() * 8;
@@ -91,6 +95,10 @@ function syntheticEvents(seconds: number, seed: number): Float32Array {
     const warble = kind === 5 ? [15 + rand() * 15, 0.05 + rand() * 0.1] : [0, 0];
     if (kind === 4 || kind === 5) partials.push([f1, 1, 0]);
     const end = Math.min(out.length, at + dur);
+    if (rand() < 0.35) {
+      at = patterned(out, at, amp, rand);
+      continue;
+    }
     if (rand() < 0.3) {
       // Noise that starts abruptly (a fan, a hiss, rustling, crunching): white, pink-ish or brown-ish, steady
       // or chopped at 5–30 Hz, 0.1–3 s long. The floor tracker needs ~1.3 s to absorb it, so the classifier
@@ -140,6 +148,83 @@ function syntheticEvents(seconds: number, seed: number): Float32Array {
     at = end + Math.floor((0.1 + rand()) * RATE);
   }
   return out;
+}
+
+/** Adds a tone of `partials` ([Hz, gain, decay per s]) from `at` for `dur` samples, 5 ms attack, 10 ms release. */
+function addTone(
+  out: Float32Array,
+  at: number,
+  dur: number,
+  partials: Array<[freq: number, gain: number, decay: number]>,
+  amp: number,
+  sweep = 1,
+): void {
+  const end = Math.min(out.length, at + dur);
+  const phase = partials.map(() => 0);
+  for (let i = at; i < end; i++) {
+    const t = (i - at) / RATE;
+    const env = Math.min(1, t / 0.005) * Math.min(1, (end - i) / (0.01 * RATE));
+    let v = 0;
+    for (let p = 0; p < partials.length; p++) {
+      const [freq, gain, decay] = partials[p] as [number, number, number];
+      const f = Math.min(freq * sweep ** (t / (dur / RATE)), RATE / 2 - 100);
+      phase[p] = ((phase[p] as number) + (2 * Math.PI * f) / RATE) % (2 * Math.PI);
+      v += gain * Math.exp(-decay * t) * Math.sin(phase[p] as number);
+    }
+    out[i] = (out[i] as number) + amp * env * v;
+  }
+}
+
+/**
+ * Patterned non-speech that changes at a syllable-like rate but holds fixed partials within each piece:
+ * telephone cadences (dual tones on/off), DTMF digits, melodic jingles of harmonic or bell-like notes, repeated
+ * alarm sweeps and beep trains. Returns where the pattern ends.
+ */
+function patterned(out: Float32Array, at: number, amp: number, rand: () => number): number {
+  const kind = Math.floor(rand() * 5);
+  const pieces = 2 + Math.floor(rand() * 8);
+  const gap = Math.floor((0.02 + rand() * 0.5) * RATE);
+  const base = 150 + rand() * 1500;
+  for (let p = 0; p < pieces && at < out.length - RATE; p++) {
+    const dur = Math.floor((kind === 1 ? 0.05 + rand() * 0.15 : 0.08 + rand() * 0.6) * RATE);
+    const partials: Array<[number, number, number]> = [];
+    let sweep = 1;
+    if (kind === 0) {
+      // Telephone tones: one or two fixed frequencies (350–950 Hz), the same every burst.
+      const pair = [
+        [350, 440],
+        [440, 480],
+        [480, 620],
+        [425, 0],
+        [400, 450],
+        [950, 0],
+      ][Math.floor(((base - 150) / 1500) * 6)] as [number, number];
+      partials.push([pair[0], 1, 0]);
+      if (pair[1]) partials.push([pair[1], 1, 0]);
+    } else if (kind === 1) {
+      const lowTones = [697, 770, 852, 941];
+      const highTones = [1209, 1336, 1477, 1633];
+      partials.push([lowTones[Math.floor(rand() * 4)] as number, 1, 0]);
+      partials.push([highTones[Math.floor(rand() * 4)] as number, 0.8, 0]);
+    } else if (kind === 2) {
+      // A jingle: notes on a scale, harmonic (marimba, organ) or inharmonic (glass, bell) timbre.
+      const f = base * 2 ** (Math.floor(rand() * 15) / 12);
+      const bell = rand() < 0.5;
+      const ratios = bell ? [1, 2.76, 5.4] : [1, 2, 3, 4, 5];
+      const decay = rand() < 0.5 ? 0 : 2 + rand() * 10;
+      for (const r of ratios) if (f * r < RATE / 2 - 200) partials.push([f * r, 1 / r, decay * r ** 0.5]);
+    } else if (kind === 3) {
+      sweep = rand() < 0.5 ? 1.5 + rand() * 2 : 1 / (1.5 + rand() * 2);
+      partials.push([base, 1, 0]);
+      if (rand() < 0.5) partials.push([3 * base, 0.3, 0]);
+    } else {
+      partials.push([base, 1, 0]);
+      if (rand() < 0.5) partials.push([2 * base, 0.5, 0], [3 * base, 0.25, 0]);
+    }
+    addTone(out, at, dur, partials, amp, sweep);
+    at += dur + (kind === 2 && rand() < 0.5 ? 0 : gap);
+  }
+  return at + Math.floor((0.1 + rand()) * RATE);
 }
 
 interface Model {
@@ -296,7 +381,7 @@ for (const set of tuneSets) {
   }
 }
 {
-  const { x, y } = extract(syntheticEvents(480, 3), null);
+  const { x, y } = extract(syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3), null);
   xs.push(x);
   ys.push(y);
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.

@@ -1,11 +1,12 @@
 /**
  * A voice activity detector small enough for the audio thread. Every 20 ms: box-car decimation to 12–24 kHz,
  * a Hann-windowed real FFT (256 points at 24 kHz input), per-band noise floors tracked by windowed minimum
- * statistics, 29 features (band SNRs, long-term spectral divergence, a harmonic comb for an 80–400 Hz pitch and
+ * statistics, 35 features (band SNRs, long-term spectral divergence, a harmonic comb for an 80–400 Hz pitch and
  * how many harmonics stand out, tonality, sparsity, flatness, flux, band shares, eight cepstral coefficients of
- * the spectrum above the floor, and short/long averages of some of them), and a 29 → 24 → 1 perceptron whose
+ * the spectrum above the floor, short/long averages of some of them, and the persistence of the spectral peaks
+ * and the pitch over 40–120 ms, which tells a ringtone from a voice), and a 35 → 24 → 1 perceptron whose
  * int8 weights live in `vad-weights.ts` (trained by `scripts/train-vad.ts`). No model download, no allocation
- * after construction, ~5 KB minified and gzipped including the weights.
+ * after construction, ~6 KB minified and gzipped including the weights.
  */
 import { VAD_WEIGHTS } from "./vad-weights.ts";
 
@@ -16,7 +17,7 @@ export interface VoiceActivityDetectorOptions {
 }
 
 /** Number of features the classifier reads; `VAD_WEIGHTS.inputs` must match. */
-export const VAD_FEATURE_COUNT = 29;
+export const VAD_FEATURE_COUNT = 35;
 /** Cepstral coefficients (c1…c8) of the log band spectrum above the noise floor: the spectral envelope. */
 const CEPSTRA = 8;
 
@@ -39,6 +40,12 @@ const F0_MAX = 400;
 const F0_COUNT = 32;
 const COMB_MAX_HZ = 2000;
 const LTSD_HOPS = 5;
+/**
+ * Spectral persistence: the log-SNR spectrum below 4 kHz of the last PERSIST_HOPS hops, compared with the
+ * current one at lags of 2 and 6 hops (40 and 120 ms). Bells, beeps and ringtones hold a fixed set of partials
+ * for hundreds of ms; speech moves its harmonics (pitch wanders) and formants (syllables every 120–250 ms).
+ */
+const PERSIST_HOPS = 6;
 
 // The classifier's first layer, built once per module: int8 weights times their per-unit scale, with the
 // feature standardisation ((x − mean) · scale) folded in so that a hop costs one multiply-add per weight.
@@ -122,6 +129,11 @@ export class VoiceActivityDetector {
   #blockHops = 0;
   #blockAt = 0;
   readonly #combPos: Uint16Array;
+  readonly #pairPeak: Uint16Array;
+  readonly #pairValley: Uint16Array;
+  readonly #pairContrast: Float32Array;
+  readonly #pairClipped: Float32Array;
+  readonly #pastMin: Float32Array;
   readonly #combStart: Uint16Array;
   readonly #combCount: Uint8Array;
   readonly #binLo200: number;
@@ -137,6 +149,14 @@ export class VoiceActivityDetector {
   readonly #logBand: Float32Array;
   readonly #dct: Float32Array;
   readonly #harmHold: Float32Array;
+  readonly #persist: Float32Array;
+  #persistAt = 0;
+  #lastF0 = 0;
+  #lastPeak = 0;
+  #pitchJitter = 0;
+  #peakJitter = 0;
+  #emaSim = 0;
+  #steadyHops = 0;
 
   constructor(options: VoiceActivityDetectorOptions = {}) {
     const sampleRate = options.sampleRate ?? 24000;
@@ -221,6 +241,7 @@ export class VoiceActivityDetector {
     this.#prevSnr = new Float32Array(bands);
     this.#history = new Float32Array(bands * LTSD_HOPS);
     this.#blockMin = new Float32Array(bands * FLOOR_BLOCKS);
+    this.#pastMin = new Float32Array(bands);
     this.#currentMin = new Float32Array(bands);
     this.#logBand = new Float32Array(bands);
     this.#dct = new Float32Array(CEPSTRA * bands);
@@ -244,10 +265,35 @@ export class VoiceActivityDetector {
       for (; (h + 0.5) * f0 <= combTop; h++) pos.push((h * f0) / df, ((h + 0.5) * f0) / df);
       count.push(h - 1);
     }
-    this.#combPos = Uint16Array.from(pos, Math.round);
+    // Candidates share many (harmonic, valley) bin pairs once rounded: each distinct pair is evaluated once per
+    // hop and the candidates index into the results.
+    const pairIndex = new Map<number, number>();
+    const peaks: number[] = [];
+    const valleys: number[] = [];
+    const refs: number[] = [];
+    for (let u = 0; u < pos.length; u += 2) {
+      const a = Math.round(pos[u] as number);
+      const z = Math.round(pos[u + 1] as number);
+      const key = a * 65536 + z;
+      let r = pairIndex.get(key);
+      if (r === undefined) {
+        r = peaks.length;
+        pairIndex.set(key, r);
+        peaks.push(a);
+        valleys.push(z);
+      }
+      refs.push(r);
+    }
+    this.#combPos = Uint16Array.from(refs);
+    this.#pairPeak = Uint16Array.from(peaks);
+    this.#pairValley = Uint16Array.from(valleys);
+    this.#pairContrast = new Float32Array(peaks.length);
+    this.#pairClipped = new Float32Array(peaks.length);
+    for (let c = 0; c < start.length; c++) start[c] = (start[c] as number) / 2;
     this.#combStart = Uint16Array.from(start);
     this.#combCount = Uint8Array.from(count);
     this.#harmHold = new Float32Array(10);
+    this.#persist = new Float32Array(PERSIST_HOPS * (this.#bin4000 + 1));
     this.reset();
   }
 
@@ -264,6 +310,7 @@ export class VoiceActivityDetector {
     this.#accCount = 0;
     this.#started = false;
     this.#blockMin.fill(Number.POSITIVE_INFINITY);
+    this.#pastMin.fill(Number.POSITIVE_INFINITY);
     this.#currentMin.fill(Number.POSITIVE_INFINITY);
     this.#blockHops = 0;
     this.#blockAt = 0;
@@ -278,6 +325,14 @@ export class VoiceActivityDetector {
     this.#slowHarm = 0;
     this.#emaCoverage = 0;
     this.#harmHold.fill(0);
+    this.#persist.fill(0);
+    this.#persistAt = 0;
+    this.#lastF0 = 0;
+    this.#lastPeak = 0;
+    this.#pitchJitter = 0;
+    this.#peakJitter = 0;
+    this.#emaSim = 0;
+    this.#steadyHops = 0;
     this.features.fill(0);
   }
 
@@ -351,29 +406,39 @@ export class VoiceActivityDetector {
     const m = re.length;
     const rev = this.#bitrev;
     const size = w.length;
+    // NaN or ±Infinity anywhere makes the sum of squares non-finite, and absurd values make it huge: only then
+    // is the window cleaned sample by sample (NaN → 0, clamp to ±1e4). Float32 denormals are normal doubles in
+    // the arithmetic below, so they cost nothing.
+    let sq = 0;
+    for (let i = 0; i < size; i++) {
+      const x = w[i] as number;
+      sq += x * x;
+    }
+    if (!(sq < 1e8)) {
+      for (let i = 0; i < size; i++) {
+        const x = w[i] as number;
+        w[i] = x > 1e4 ? 1e4 : x < -1e4 ? -1e4 : Number.isNaN(x) ? 0 : x;
+      }
+    }
     // Pack even samples into the real part, odd ones into the imaginary part (the N/2-point trick), in
     // bit-reversed order, zero-padding past the window. No typed-array read goes out of bounds: V8 turns
     // those into slow generic loads.
-    for (let i = 0; i < m; i++) {
+    const pairs = size >> 1;
+    for (let i = 0; i < pairs; i++) {
       const a = 2 * i;
-      let x = 0;
-      let y = 0;
-      if (a < size) {
-        x = w[a] as number;
-        // NaN fails both comparisons and becomes 0; denormals would slow the arithmetic; clamp the absurd.
-        if (!(x > 1e-20 || x < -1e-20)) x = 0;
-        else if (x > 1e4 || x < -1e4) x = x > 0 ? 1e4 : -1e4;
-        x *= t[a] as number;
-        if (a + 1 < size) {
-          y = w[a + 1] as number;
-          if (!(y > 1e-20 || y < -1e-20)) y = 0;
-          else if (y > 1e4 || y < -1e4) y = y > 0 ? 1e4 : -1e4;
-          y *= t[a + 1] as number;
-        }
-      }
       const j = rev[i] as number;
-      re[j] = x;
-      im[j] = y;
+      re[j] = (w[a] as number) * (t[a] as number);
+      im[j] = (w[a + 1] as number) * (t[a + 1] as number);
+    }
+    if (size & 1) {
+      const j = rev[pairs] as number;
+      re[j] = (w[size - 1] as number) * (t[size - 1] as number);
+      im[j] = 0;
+    }
+    for (let i = (size + 1) >> 1; i < m; i++) {
+      const j = rev[i] as number;
+      re[j] = 0;
+      im[j] = 0;
     }
     const cos = this.#cos;
     const sin = this.#sin;
@@ -387,7 +452,26 @@ export class VoiceActivityDetector {
       re[p + 1] = ar - br;
       im[p + 1] = ai - bi;
     }
-    for (let half = 2; half < m; half <<= 1) {
+    // Second stage: twiddles 1 and −i, no multiplications.
+    for (let p = 0; p < m; p += 4) {
+      const ar = re[p] as number;
+      const ai = im[p] as number;
+      const br = re[p + 2] as number;
+      const bi = im[p + 2] as number;
+      re[p] = ar + br;
+      im[p] = ai + bi;
+      re[p + 2] = ar - br;
+      im[p + 2] = ai - bi;
+      const cr = re[p + 1] as number;
+      const ci = im[p + 1] as number;
+      const dr = re[p + 3] as number;
+      const di = im[p + 3] as number;
+      re[p + 1] = cr + di;
+      im[p + 1] = ci - dr;
+      re[p + 3] = cr - di;
+      im[p + 3] = ci + dr;
+    }
+    for (let half = 4; half < m; half <<= 1) {
       const len = half << 1;
       for (let k = 0; k < half; k++) {
         const c = cos[half - 1 + k] as number;
@@ -438,6 +522,7 @@ export class VoiceActivityDetector {
     const lo = this.#bandLo;
     const hi = this.#bandHi;
     const blockMin = this.#blockMin;
+    const pastMin = this.#pastMin;
     const currentMin = this.#currentMin;
     for (let b = 0; b < bands; b++) {
       let e = EPS;
@@ -447,7 +532,7 @@ export class VoiceActivityDetector {
       smooth[b] = s;
       let f = Math.min(currentMin[b] as number, s);
       currentMin[b] = f;
-      for (let u = 0; u < FLOOR_BLOCKS; u++) f = Math.min(f, blockMin[u * bands + b] as number);
+      if ((pastMin[b] as number) < f) f = pastMin[b] as number;
       floor[b] = f;
     }
     this.#started = true;
@@ -455,6 +540,11 @@ export class VoiceActivityDetector {
       blockMin.set(currentMin, this.#blockAt * bands);
       this.#blockAt = (this.#blockAt + 1) % FLOOR_BLOCKS;
       currentMin.fill(Number.POSITIVE_INFINITY);
+      for (let b = 0; b < bands; b++) {
+        let f = Number.POSITIVE_INFINITY;
+        for (let u = 0; u < FLOOR_BLOCKS; u++) f = Math.min(f, blockMin[u * bands + b] as number);
+        pastMin[b] = f;
+      }
       this.#blockHops = 0;
     }
     const excess = this.#excess;
@@ -496,7 +586,7 @@ export class VoiceActivityDetector {
       history[at + b] = e;
       sumE += e;
       sumN += n;
-      let snr = 10 * Math.log10(e / n);
+      let snr = 3.0103 * fastLog2(e / n);
       if (snr < 0) snr = 0;
       else if (snr > 60) snr = 60;
       snrAll += snr;
@@ -532,19 +622,33 @@ export class VoiceActivityDetector {
     // The clipped variant counts how many harmonics stand out (up to 10 dB each), so that one loud pure tone
     // that happens to sit on a comb tooth cannot look like a voice.
     let harm = 0;
+    let f0 = 0;
     let coverage = 0;
+    const pairPeak = this.#pairPeak;
+    const pairValley = this.#pairValley;
+    const pairContrast = this.#pairContrast;
+    const pairClipped = this.#pairClipped;
+    for (let u = 0; u < pairPeak.length; u++) {
+      const contrast =
+        (logSnr[pairPeak[u] as number] as number) - (logSnr[pairValley[u] as number] as number);
+      pairContrast[u] = contrast;
+      pairClipped[u] = contrast > 0 ? Math.min(contrast, 3.32) : 0;
+    }
     for (let c = 0; c < F0_COUNT; c++) {
       const s0 = combStart[c] as number;
       const count = combCount[c] as number;
       let acc = 0;
       let clipped = 0;
-      for (let h = s0; h < s0 + 2 * count; h += 2) {
-        const contrast = (logSnr[pos[h] as number] as number) - (logSnr[pos[h + 1] as number] as number);
-        acc += contrast;
-        clipped += contrast < 0 ? 0 : Math.min(contrast, 3.32);
+      for (let h = s0; h < s0 + count; h++) {
+        const r = pos[h] as number;
+        acc += pairContrast[r] as number;
+        clipped += pairClipped[r] as number;
       }
       const v = count > 0 ? acc / count : 0;
-      if (v > harm) harm = v;
+      if (v > harm) {
+        harm = v;
+        f0 = c;
+      }
       const w = count > 0 ? clipped / count : 0;
       if (w > coverage) coverage = w;
     }
@@ -557,6 +661,7 @@ export class VoiceActivityDetector {
     let low = 0;
     let high = 0;
     let peak3 = 0;
+    let peakBin = 0;
     let inBand = EPS;
     let squares = 0;
     let logSum = 0;
@@ -574,7 +679,10 @@ export class VoiceActivityDetector {
     }
     for (let k = binLo200; k <= bin4000; k++) {
       const trio = (excess[k - 1] as number) + (excess[k] as number) + (excess[k + 1] as number);
-      if (trio > peak3) peak3 = trio;
+      if (trio > peak3) {
+        peak3 = trio;
+        peakBin = k;
+      }
       const x = excess[k] as number;
       inBand += x;
       squares += x * x;
@@ -636,6 +744,46 @@ export class VoiceActivityDetector {
       for (let b = 0; b < bands; b++) acc += (dct[c * bands + b] as number) * (logBand[b] as number);
       f[21 + c] = acc;
     }
+
+    // Persistence of the spectral peaks and stability of the pitch: what tells a ringtone from a voice.
+    const nb = this.#bin4000 + 1;
+    const ring = this.#persist;
+    const now = this.#persistAt;
+    const lag2 = ((now + PERSIST_HOPS - 2) % PERSIST_HOPS) * nb;
+    const lag6 = now * nb;
+    let dot2 = 0;
+    let dot6 = 0;
+    let n0 = 0;
+    let n2 = 0;
+    let n6 = 0;
+    for (let k = 1; k < nb; k++) {
+      const x = logSnr[k] as number;
+      const a = ring[lag2 + k] as number;
+      const b = ring[lag6 + k] as number;
+      dot2 += x * a;
+      dot6 += x * b;
+      n0 += x * x;
+      n2 += a * a;
+      n6 += b * b;
+      ring[lag6 + k] = x;
+    }
+    this.#persistAt = (now + 1) % PERSIST_HOPS;
+    const sim2 = dot2 / Math.sqrt(n0 * n2 + 1e-6);
+    const sim6 = dot6 / Math.sqrt(n0 * n6 + 1e-6);
+    this.#emaSim += 0.1 * (sim2 - this.#emaSim);
+    this.#steadyHops = sim2 > 0.8 ? Math.min(50, this.#steadyHops + 1) : 0;
+    const df0 = Math.min(8, Math.abs(f0 - this.#lastF0));
+    const dPeak = Math.min(8, Math.abs(peakBin - this.#lastPeak));
+    this.#lastF0 = f0;
+    this.#lastPeak = peakBin;
+    this.#pitchJitter += 0.2 * (df0 - this.#pitchJitter);
+    this.#peakJitter += 0.2 * (dPeak - this.#peakJitter);
+    f[29] = sim2;
+    f[30] = sim6;
+    f[31] = this.#emaSim;
+    f[32] = this.#steadyHops * 0.02;
+    f[33] = this.#pitchJitter;
+    f[34] = this.#peakJitter;
   }
 
   #classify(): number {

@@ -69,7 +69,7 @@ function int8FromBase64(text: string): Int8Array {
 // feature standardisation scale (the mean is already folded into the bias), so that a hop costs one
 // multiply-add per weight.
 const HIDDEN = VAD_WEIGHTS.hidden;
-const W1 = new Float32Array(HIDDEN * VAD_WEIGHTS.inputs);
+const W1 = new Float64Array(HIDDEN * VAD_WEIGHTS.inputs);
 const B1 = Float32Array.from(VAD_WEIGHTS.b1);
 const W2 = Float32Array.from(VAD_WEIGHTS.w2);
 {
@@ -120,8 +120,8 @@ export class VoiceActivityDetector {
   readonly #invDecimation: number;
   #acc = 0;
   #accCount = 0;
-  readonly #window: Float32Array;
-  readonly #taper: Float32Array;
+  readonly #window: Float64Array;
+  readonly #taper: Float64Array;
   #filled = 0;
   readonly #re: Float64Array;
   readonly #im: Float64Array;
@@ -130,9 +130,9 @@ export class VoiceActivityDetector {
   readonly #cosN: Float32Array;
   readonly #sinN: Float32Array;
   readonly #bitrev: Uint16Array;
-  readonly #power: Float32Array;
-  readonly #excess: Float32Array;
-  readonly #logSnr: Float32Array;
+  readonly #power: Float64Array;
+  readonly #excess: Float64Array;
+  readonly #logSnr: Float64Array;
   readonly #scale: number;
   readonly #bandLo: Uint16Array;
   readonly #bandHi: Uint16Array;
@@ -196,8 +196,8 @@ export class VoiceActivityDetector {
     const win = hop;
     let n = 64;
     while (n < win) n *= 2;
-    this.#window = new Float32Array(win);
-    this.#taper = new Float32Array(win);
+    this.#window = new Float64Array(win);
+    this.#taper = new Float64Array(win);
     let sumW2 = 0;
     for (let i = 0; i < win; i++) {
       const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / win);
@@ -231,9 +231,9 @@ export class VoiceActivityDetector {
       for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
       this.#bitrev[i] = r;
     }
-    this.#power = new Float32Array(m + 1);
-    this.#excess = new Float32Array(m + 1);
-    this.#logSnr = new Float32Array(m + 2);
+    this.#power = new Float64Array(m + 1);
+    this.#excess = new Float64Array(m + 1);
+    this.#logSnr = new Float64Array(m + 2);
 
     const df = rate / n;
     const top = Math.min(8000, rate / 2 - df);

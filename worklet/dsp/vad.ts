@@ -473,26 +473,7 @@ export class VoiceActivityDetector {
       re[p + 1] = ar - br;
       im[p + 1] = ai - bi;
     }
-    // Second stage: twiddles 1 and −i, no multiplications.
-    for (let p = 0; p < m; p += 4) {
-      const ar = re[p] as number;
-      const ai = im[p] as number;
-      const br = re[p + 2] as number;
-      const bi = im[p + 2] as number;
-      re[p] = ar + br;
-      im[p] = ai + bi;
-      re[p + 2] = ar - br;
-      im[p + 2] = ai - bi;
-      const cr = re[p + 1] as number;
-      const ci = im[p + 1] as number;
-      const dr = re[p + 3] as number;
-      const di = im[p + 3] as number;
-      re[p + 1] = cr + di;
-      im[p + 1] = ci - dr;
-      re[p + 3] = cr - di;
-      im[p + 3] = ci + dr;
-    }
-    for (let half = 4; half < m; half <<= 1) {
+    for (let half = 2; half < m; half <<= 1) {
       const len = half << 1;
       for (let k = 0; k < half; k++) {
         const c = cos[half - 1 + k] as number;

@@ -157,6 +157,7 @@ export class VoiceActivityDetector {
   readonly #pastMin: Float32Array;
   readonly #combStart: Uint16Array;
   readonly #combCount: Uint8Array;
+  readonly #combInv: Float64Array;
   readonly #binLo200: number;
   readonly #bin300: number;
   readonly #bin4000: number;
@@ -313,6 +314,7 @@ export class VoiceActivityDetector {
     for (let c = 0; c < start.length; c++) start[c] = (start[c] as number) / 2;
     this.#combStart = Uint16Array.from(start);
     this.#combCount = Uint8Array.from(count);
+    this.#combInv = Float64Array.from(count, (n) => (n > 0 ? 1 / n : 0));
     this.#harmHold = new Float32Array(10);
     this.#persist = new Float32Array(PERSIST_HOPS * (this.#bin4000 + 1));
     this.reset();
@@ -551,17 +553,21 @@ export class VoiceActivityDetector {
     }
     const excess = this.#excess;
     const logSnr = this.#logSnr;
-    excess.fill(0);
-    logSnr.fill(0);
+    // The bands tile [first band's low bin, last band's high bin) without gaps: every bin there is written
+    // below, and the bins outside stay 0 from construction.
     for (let b = 0; b < bands; b++) {
       const kHi = hi[b] as number;
       const kLo = lo[b] as number;
       const perBin = (floor[b] as number) / (kHi - kLo);
+      const inv = 1 / perBin;
       for (let k = kLo; k < kHi; k++) {
         const p = power[k] as number;
         if (p > perBin) {
           excess[k] = p - perBin;
-          logSnr[k] = fastLog2(p / perBin);
+          logSnr[k] = fastLog2(p * inv);
+        } else {
+          excess[k] = 0;
+          logSnr[k] = 0;
         }
       }
     }
@@ -621,6 +627,7 @@ export class VoiceActivityDetector {
     const pos = this.#combPos;
     const combStart = this.#combStart;
     const combCount = this.#combCount;
+    const combInv = this.#combInv;
     // The clipped variant counts how many harmonics stand out (up to 10 dB each), so that one loud pure tone
     // that happens to sit on a comb tooth cannot look like a voice.
     let harm = 0;
@@ -646,12 +653,12 @@ export class VoiceActivityDetector {
         acc += pairContrast[r] as number;
         clipped += pairClipped[r] as number;
       }
-      const v = count > 0 ? acc / count : 0;
+      const v = acc * (combInv[c] as number);
       if (v > harm) {
         harm = v;
         f0 = c;
       }
-      const w = count > 0 ? clipped / count : 0;
+      const w = clipped * (combInv[c] as number);
       if (w > coverage) coverage = w;
     }
 

@@ -150,6 +150,18 @@ describe("VoiceActivityDetector robustness", () => {
     expect(rocAuc(onGrid(track, RATE, grid.length), grid)).toBeGreaterThan(0.97);
   });
 
+  it("does not take faint noise after digital silence for speech (capture often starts with zeros)", async () => {
+    for (const kind of ["white", "pink", "brown"] as const) {
+      const vad = new VoiceActivityDetector();
+      for (let i = 0; i < 25; i++) vad.process(new Float32Array(480));
+      // About −75 dBFS: the self-noise of a quiet room through a microphone.
+      const n = await noise(kind, RATE, RATE * 2, 5);
+      for (let i = 0; i < n.length; i++) n[i] = (n[i] as number) * 2e-4;
+      const track = runDetector(n, 480, (f) => vad.process(f));
+      expect(Math.max(...track.probabilities), kind).toBeLessThan(0.5);
+    }
+  });
+
   it("is silent on digital silence", () => {
     const vad = new VoiceActivityDetector();
     let p = 0;

@@ -34,6 +34,12 @@ const BAND_EDGES = [
 const FLOOR_BLOCKS = 6;
 const FLOOR_BLOCK_HOPS = 10;
 const EPS = 1e-12;
+/**
+ * Mean square of the analysis window below which it counts as digital silence (about −110 dBFS). Capture often
+ * starts with exact zeros (a device warming up, a muted track); a noise floor learnt from them would make the
+ * first faint noise look like speech for a whole floor window, so such hops leave the floors alone.
+ */
+const DIGITAL_SILENCE = 1e-11;
 /** F0 candidates of the harmonic comb: 32 log-spaced values from 80 to 400 Hz, harmonics up to 2 kHz. */
 const F0_MIN = 80;
 const F0_MAX = 400;
@@ -145,6 +151,9 @@ export class VoiceActivityDetector {
   readonly #history: Float32Array;
   #historyAt = 0;
   #started = false;
+  /** Consecutive hops whose window was audible: floors learn only from windows with no digital silence. */
+  #audibleHops = 0;
+  #windowPower = 0;
   readonly #blockMin: Float32Array;
   readonly #currentMin: Float32Array;
   #blockHops = 0;
@@ -332,6 +341,7 @@ export class VoiceActivityDetector {
     this.#acc = 0;
     this.#accCount = 0;
     this.#started = false;
+    this.#audibleHops = 0;
     this.#blockMin.fill(Number.POSITIVE_INFINITY);
     this.#pastMin.fill(Number.POSITIVE_INFINITY);
     this.#currentMin.fill(Number.POSITIVE_INFINITY);
@@ -437,6 +447,7 @@ export class VoiceActivityDetector {
       const x = w[i] as number;
       sq += x * x;
     }
+    this.#windowPower = sq / size;
     if (!(sq < 1e8)) {
       for (let i = 0; i < size; i++) {
         const x = w[i] as number;
@@ -528,19 +539,26 @@ export class VoiceActivityDetector {
     const blockMin = this.#blockMin;
     const pastMin = this.#pastMin;
     const currentMin = this.#currentMin;
+    // The window spans about one hop, so the hop after the first audible one is the first without zeros in it.
+    this.#audibleHops = this.#windowPower > DIGITAL_SILENCE ? this.#audibleHops + 1 : 0;
+    const learn = this.#audibleHops >= 2;
     for (let b = 0; b < bands; b++) {
       let e = EPS;
       for (let k = lo[b] as number; k < (hi[b] as number); k++) e += power[k] as number;
       energy[b] = e;
       const s = this.#started ? 0.6 * (smooth[b] as number) + 0.4 * e : e;
       smooth[b] = s;
-      let f = Math.min(currentMin[b] as number, s);
-      currentMin[b] = f;
-      if ((pastMin[b] as number) < f) f = pastMin[b] as number;
-      floor[b] = f;
+      if (learn) {
+        let f = Math.min(currentMin[b] as number, s);
+        currentMin[b] = f;
+        if ((pastMin[b] as number) < f) f = pastMin[b] as number;
+        floor[b] = f;
+      } else if (!this.#started) {
+        floor[b] = s;
+      }
     }
-    this.#started = true;
-    if (++this.#blockHops === FLOOR_BLOCK_HOPS) {
+    if (learn) this.#started = true;
+    if (learn && ++this.#blockHops === FLOOR_BLOCK_HOPS) {
       blockMin.set(currentMin, this.#blockAt * bands);
       this.#blockAt = (this.#blockAt + 1) % FLOOR_BLOCKS;
       currentMin.fill(Number.POSITIVE_INFINITY);

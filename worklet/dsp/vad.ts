@@ -40,6 +40,15 @@ const EPS = 1e-12;
  * first faint noise look like speech for a whole floor window, so such hops leave the floors alone.
  */
 const DIGITAL_SILENCE = 1e-11;
+/**
+ * Window levels (dBFS, mean square of the 12 kHz analysis signal) over which the probability fades in. At
+ * −80 dBFS a sound is under a quiet room's floor and a microphone's self-noise, so nothing there is speech the
+ * server should hear; a step in such faint noise (a device settling, a gain change) otherwise looks like an onset
+ * until the minimum-statistics floor catches up. The fade ends at −72 dBFS, below the quietest syllables that the
+ * usual energy labelling (peak − 35 dB) counts as speech in a recording at −32 dBFS or louder.
+ */
+const QUIET_DB = -80;
+const AUDIBLE_DB = -72;
 /** F0 candidates of the harmonic comb: 32 log-spaced values from 80 to 400 Hz, harmonics up to 2 kHz. */
 const F0_MIN = 80;
 const F0_MAX = 400;
@@ -427,7 +436,9 @@ export class VoiceActivityDetector {
     this.#spectrum();
     this.#bandsAndFloor();
     this.#extract();
-    return this.#classify();
+    const db = 10 * Math.log10(this.#windowPower + EPS * EPS);
+    const gate = db >= AUDIBLE_DB ? 1 : db <= QUIET_DB ? 0 : (db - QUIET_DB) / (AUDIBLE_DB - QUIET_DB);
+    return this.#classify() * gate;
   }
 
   /** Windowed real FFT of the analysis window into `#power` (bins 0..N/2), via an N/2-point complex FFT. */

@@ -8,7 +8,6 @@
  * all-speech F1), false alarms on the freedesktop event sounds, median onset latency, CPU per second of audio,
  * and the gating table (speech kept / non-speech withheld by the segmenter with its defaults).
  */
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import {
@@ -16,6 +15,7 @@ import {
   NOISE_CONDITIONS,
   noisyVadSet,
   random,
+  resampleWithSox,
   type VadSet,
   vadSet,
 } from "../test/fixtures/speech-corpus.ts";
@@ -37,33 +37,6 @@ import { VoiceActivityDetector } from "../worklet/dsp/vad.ts";
 const RATE = 24000;
 const REF_RATE = 16000;
 const MODELS = join(import.meta.dirname, "../node_modules/@ricky0123/vad-web/dist");
-
-/** Resamples with sox's very-high-quality `rate -v` (the gold reference), in memory. */
-function resample(signal: Float32Array, from: number, to: number): Float32Array {
-  const args = ["-t", "raw", "-e", "floating-point", "-b", "32", "-L", "-c", "1", "-r", String(from), "-"];
-  const out = [
-    "-t",
-    "raw",
-    "-e",
-    "floating-point",
-    "-b",
-    "32",
-    "-L",
-    "-c",
-    "1",
-    "-",
-    "rate",
-    "-v",
-    String(to),
-  ];
-  const run = spawnSync("sox", [...args, ...out], {
-    input: Buffer.from(signal.buffer, signal.byteOffset, signal.byteLength),
-    maxBuffer: 1 << 30,
-  });
-  if (run.status !== 0) throw new Error(`sox failed: ${run.stderr}`);
-  const b = run.stdout;
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
 
 /** A detector under test: a fresh instance per signal, its input rate, frame size and deployed threshold. */
 interface Detector {
@@ -245,7 +218,7 @@ const conditions: Array<{ name: string; signal24: Float32Array; signal16: Float3
 let noiseSeed = 100;
 for (const c of NOISE_CONDITIONS) {
   const signal24 = await noisyVadSet(set, c.kind, c.snrDb, noiseSeed++);
-  conditions.push({ name: c.name, signal24, signal16: resample(signal24, RATE, REF_RATE) });
+  conditions.push({ name: c.name, signal24, signal16: resampleWithSox(signal24, RATE, REF_RATE) });
 }
 
 const auc = new Map<string, string[]>();
@@ -330,7 +303,7 @@ for (const d of detectors) {
     const joined = new Float32Array(lead.length + samples.length);
     joined.set(lead);
     joined.set(samples, lead.length);
-    const signal = d.rate === RATE ? joined : resample(joined, RATE, d.rate);
+    const signal = d.rate === RATE ? joined : resampleWithSox(joined, RATE, d.rate);
     const { track: t } = await track(d, signal);
     const skip = Math.ceil((lead.length / RATE) * (d.rate / d.frame));
     const sound = { ...t, probabilities: t.probabilities.subarray(skip) };

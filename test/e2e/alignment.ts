@@ -163,6 +163,12 @@ export interface Comparison {
   regions: Array<{ startS: number; endS: number; delaySamples: number; gain: number; snrDb: number }>;
   /** Regions whose delay differs from the previous region's by more than half a sample: glitches in the source. */
   delayJumps: number;
+  /**
+   * SNR in dB over the regions untouched by a glitch (same delay as both neighbours), and how many those are. A
+   * device that repeats or skips a buffer inside a region ruins that region's SNR without anything being lost.
+   */
+  cleanSnrDb: number;
+  cleanRegions: number;
 }
 
 /**
@@ -186,6 +192,7 @@ export function compareOverRegions(
   let samples = 0;
   let delayJumps = 0;
   const results: Comparison["regions"] = [];
+  const energies: Array<[signal: number, error: number]> = [];
   const pad = Math.round(0.05 * sampleRate);
   const search = Math.round(searchS * sampleRate);
   for (const [startS, endS] of regions) {
@@ -225,10 +232,25 @@ export function compareOverRegions(
     previous = delay;
     signal += s;
     noise += e;
+    energies.push([s, e]);
     results.push({ startS, endS, delaySamples: delay, gain, snrDb: 10 * Math.log10(s / Math.max(e, 1e-20)) });
   }
   if (samples === 0) throw new Error("the recording does not overlap the speech regions");
+  let cleanSignal = 0;
+  let cleanNoise = 0;
+  let cleanRegions = 0;
+  const steady = (a: number, b: number) =>
+    Math.abs((results[a]?.delaySamples ?? 0) - (results[b]?.delaySamples ?? 0)) <= 0.5;
+  results.forEach((_, i) => {
+    if ((i > 0 && !steady(i, i - 1)) || (i < results.length - 1 && !steady(i, i + 1))) return;
+    const [s, e] = energies[i] as [number, number];
+    cleanSignal += s;
+    cleanNoise += e;
+    cleanRegions++;
+  });
   return {
+    cleanSnrDb: 10 * Math.log10(cleanSignal / Math.max(cleanNoise, 1e-20)),
+    cleanRegions,
     delaySamples: global,
     snrDb: 10 * Math.log10(signal / Math.max(noise, 1e-20)),
     samples,

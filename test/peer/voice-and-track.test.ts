@@ -1,40 +1,24 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { linearToMulaw } from "../../demo/local-peer/g711.ts";
-import { type LocalPeer, startLocalPeer } from "../../demo/local-peer/local-peer.ts";
 import { buildRtp } from "../../demo/local-peer/rtp.ts";
 import { decodeWav } from "../../demo/local-peer/wav.ts";
+import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, toBase64 } from "./realtime-offerer.ts";
 
-const KEY = "sk-test-peer";
-let peer: LocalPeer;
-let recordings: string;
-const open: RealtimeOfferer[] = [];
-
-beforeAll(async () => {
-  recordings = mkdtempSync(join(tmpdir(), "peer-voice-"));
-  peer = await startLocalPeer({ apiKey: KEY, recordings });
-});
-afterEach(() => {
-  for (const offerer of open.splice(0)) offerer.close();
-});
-afterAll(async () => {
-  await peer.close();
-  rmSync(recordings, { recursive: true, force: true });
-});
+const fixture = useLocalPeer("peer-voice-");
 
 async function manualCall(audio: "RecvOnly" | "SendRecv") {
   const offerer = new RealtimeOfferer({ audio });
-  open.push(offerer);
+  fixture.track(offerer);
   const form = new FormData();
   form.set("sdp", await offerer.offer());
   form.set("session", JSON.stringify({ type: "realtime", audio: { input: { turn_detection: null } } }));
-  const response = await fetch(`${peer.url}/v1/realtime/calls`, {
+  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
     method: "POST",
     body: form,
-    headers: { authorization: `Bearer ${KEY}` },
+    headers: { authorization: `Bearer ${PEER_KEY}` },
   });
   expect(response.status).toBe(201);
   await offerer.connect(await response.text());
@@ -74,7 +58,7 @@ it("speaks a response over the track at real-time pace and stops within one pack
   const atCancel = offerer.rtp.length;
   await sleep(200);
   expect(offerer.rtp.length - atCancel).toBeLessThanOrEqual(1);
-  const log = (await (await fetch(`${peer.url}/debug/calls/${id}/events`)).json()) as {
+  const log = (await (await fetch(`${fixture.peer.url}/debug/calls/${id}/events`)).json()) as {
     events: Array<{ type: string; event_id: string | null }>;
   };
   expect(log.events.slice(-2).map((e) => [e.type, e.event_id])).toEqual([
@@ -114,15 +98,15 @@ it("records PCMU audio that arrives on the browser's track as 24 kHz WAV", async
     await sleep(Math.max(0, start + (p + 1) * 20 - performance.now()));
   }
   await sleep(100);
-  await fetch(`${peer.url}/v1/realtime/calls/${id}/hangup`, {
+  await fetch(`${fixture.peer.url}/v1/realtime/calls/${id}/hangup`, {
     method: "POST",
-    headers: { authorization: `Bearer ${KEY}` },
+    headers: { authorization: `Bearer ${PEER_KEY}` },
   });
-  const call = (await (await fetch(`${peer.url}/debug/calls/${id}`)).json()) as {
+  const call = (await (await fetch(`${fixture.peer.url}/debug/calls/${id}`)).json()) as {
     track: { packets: number };
   };
   expect(call.track.packets).toBe(50);
-  const wav = decodeWav(readFileSync(join(recordings, `${id}-track.wav`)));
+  const wav = decodeWav(readFileSync(join(fixture.recordings, `${id}-track.wav`)));
   const samples = wav.channels[0] as Float32Array;
   expect(wav.sampleRate).toBe(24_000);
   expect(samples.length).toBeGreaterThanOrEqual(23_900);
@@ -141,7 +125,7 @@ it("drops the data channel on request (the reconnect test's fault) and ends the 
   offerer.send({ type: "input_audio_buffer.append", audio: toBase64(sine(4800, 24_000, 300, 6000)) });
   await offerer.until(() => true);
   await sleep(50);
-  const control = await fetch(`${peer.url}/debug/calls/${id}/control`, {
+  const control = await fetch(`${fixture.peer.url}/debug/calls/${id}/control`, {
     method: "POST",
     body: JSON.stringify({ action: "drop_data_channel" }),
   });
@@ -149,7 +133,10 @@ it("drops the data channel on request (the reconnect test's fault) and ends the 
   // A close raises no message event on the client, so poll its state.
   for (let i = 0; i < 60 && offerer.channelOpen; i++) await sleep(50);
   expect(offerer.channelOpen).toBe(false);
-  const call = (await (await fetch(`${peer.url}/debug/calls/${id}`)).json()) as Record<string, unknown>;
+  const call = (await (await fetch(`${fixture.peer.url}/debug/calls/${id}`)).json()) as Record<
+    string,
+    unknown
+  >;
   expect(call).toMatchObject({ state: "closed", end_reason: "data_channel_closed" });
-  expect(decodeWav(readFileSync(join(recordings, `${id}.wav`))).channels[0]?.length).toBe(4800);
+  expect(decodeWav(readFileSync(join(fixture.recordings, `${id}.wav`))).channels[0]?.length).toBe(4800);
 });

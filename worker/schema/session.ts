@@ -8,25 +8,12 @@
 import * as v from "valibot";
 import { jsonObject } from "./json-object.ts";
 
-/** Voices a GA realtime session accepts (`audio.output.voice`). TTS-only voices (fable, onyx, nova) are not. */
-export const REALTIME_VOICES = [
-  "alloy",
-  "ash",
-  "ballad",
-  "coral",
-  "echo",
-  "sage",
-  "shimmer",
-  "verse",
-  "marin",
-  "cedar",
-] as const;
+import { PCM_RATE, REALTIME_VOICES } from "./protocol.ts";
+
+export { PCM_RATE, REALTIME_VOICES };
 
 /** A built-in voice name from {@link REALTIME_VOICES}. */
 export type RealtimeVoiceName = (typeof REALTIME_VOICES)[number];
-
-/** The only PCM rate the API speaks: 24 kHz mono PCM16 little-endian. */
-export const PCM_RATE = 24_000;
 
 /** `{type:"audio/pcm", rate:24000}` · `{type:"audio/pcmu"}` · `{type:"audio/pcma"}` (OpenAI `RealtimeAudioFormats`). */
 export const AudioFormat = v.variant("type", [

@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { fakeOpenAI, WORKER_TEST_KEY } from "./test/fixtures/fake-openai.ts";
+import { fakeOpenAI, WORKER_CLIENT_KEY, WORKER_TEST_KEY } from "./test/fixtures/fake-openai.ts";
 
 export default defineConfig({
   test: {
@@ -15,6 +15,10 @@ export default defineConfig({
                 OPENAI_API_KEY: WORKER_TEST_KEY,
                 OPENAI_BASE_URL: "https://openai.test/default/ok/v1",
                 UPSTREAM_TIMEOUT_MS: "1000",
+                // The tests authenticate as this client; budget tests set their own limits.
+                CLIENT_API_KEYS: WORKER_CLIENT_KEY,
+                MAX_CONCURRENT_CALLS_PER_CLIENT: "1000",
+                DAILY_CALL_SECONDS_PER_CLIENT: "100000000",
               },
               // Every fetch leaving the worker (and the tests) lands in the fake OpenAI, in Node.
               outboundService: (request) => fakeOpenAI(request as unknown as Request) as never,

@@ -1,7 +1,7 @@
 /**
  * The edge worker: app assembly only. Order matters: security headers on everything; for the API, the policy
- * (config) first, then origin allowlist + CORS (preflights end there), the per-client rate limit, the body limit,
- * and the routes. Every error, thrown anywhere, is rendered once in `onError` as RFC 9457 problem details.
+ * (config) first, then origin allowlist + CORS (preflights end there), authentication (Origin + Turnstile, JWT or
+ * client key), the per-client rate limit, the body limit, the call guard's budgets and hooks, and the routes. Every error, thrown anywhere, is rendered once in `onError` as RFC 9457 problem details.
  * Static assets (the demo page and browser bundles) are served by `[assets]` before the worker runs.
  * `hono/tiny` (PatternRouter): a handful of routes needs no compiled RegExp router, and the bundle is ~4 KB smaller.
  */
@@ -10,6 +10,8 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "./app-env.ts";
+import { authenticate, browserMinting } from "./auth/authenticate.ts";
+import { callStatus, guardCalls, guardHangup } from "./guard/call-routes.ts";
 import { loadPolicy } from "./middleware/load-policy.ts";
 import { originGuard } from "./middleware/origin-guard.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
@@ -27,7 +29,7 @@ const app = new Hono<AppEnv>();
 app.use(secureHeaders());
 app.get("/healthz", (c) => c.json({ ok: true }));
 
-app.use("/v1/*", loadPolicy(), originGuard(), rateLimit());
+app.use("/v1/*", loadPolicy(), originGuard(), authenticate(), rateLimit());
 app.use(
   "/v1/*",
   bodyLimit({
@@ -37,9 +39,14 @@ app.use(
     },
   }),
 );
+app.use("/v1/realtime/client_secrets", browserMinting());
+app.use("/v1/realtime/sessions", browserMinting());
+app.use("/v1/realtime/calls", guardCalls());
+app.use("/v1/realtime/calls/:id/hangup", guardHangup());
 app.route("/v1/realtime/client_secrets", clientSecrets);
 app.route("/v1/realtime/sessions", legacySessions);
 app.route("/v1/realtime/calls", calls);
+app.route("/v1/realtime/calls", callStatus);
 
 app.notFound((c) => new Problem("not_found").toResponse(c.req.path));
 
@@ -56,3 +63,6 @@ app.onError((error, c) => {
 });
 
 export default app;
+// Durable Objects: one per call (the guard), one per client identity and one for the deployment (budgets).
+export { Budget } from "./budget/budget.ts";
+export { CallGuard } from "./guard/call-guard.ts";

@@ -34,7 +34,10 @@ const plainPage = (scriptSrc: string) =>
 beforeAll(async () => {
   const port = await freePort();
   thirdPartyOrigin = `http://127.0.0.1:${port}`;
-  stack = await startStack({ forceLocalPeer: true, vars: { ALLOWED_ORIGINS: thirdPartyOrigin } });
+  stack = await startStack({
+    forceLocalPeer: true,
+    vars: { ALLOWED_ORIGINS: thirdPartyOrigin, BROWSER_CLIENT_SECRETS: "allow" },
+  });
   thirdParty = createServer((_request, response) => {
     response
       .writeHead(200, { "content-type": "text/html" })

@@ -100,11 +100,18 @@ describe("error table", () => {
     expect([...preflight.res.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
   });
 
-  it("same-origin and Origin-less requests pass with ALLOWED_ORIGINS empty; listed origins get CORS headers", async () => {
-    const same = await send(mint, { json: {}, headers: { Origin: ORIGIN } });
+  it("same-origin requests pass with ALLOWED_ORIGINS empty, Origin-less ones need a bearer; listed origins get CORS headers", async () => {
+    const same = await send(
+      mint,
+      { json: {}, headers: { Origin: ORIGIN } },
+      { vars: { BROWSER_CLIENT_SECRETS: "allow" } },
+    );
     expect(same.res.status).toBe(200);
+    const anonymous = await send(mint, { json: {} }, { anonymous: true });
+    await expectProblem(anonymous.res, 401, "authentication_required");
+    expect(await anonymous.upstream()).toEqual([]);
 
-    const vars = { ALLOWED_ORIGINS: "https://shop.example" };
+    const vars = { ALLOWED_ORIGINS: "https://shop.example", BROWSER_CLIENT_SECRETS: "allow" };
     const preflight = await send(
       mint,
       {

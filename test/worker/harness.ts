@@ -4,8 +4,9 @@
  * requests it caused) and its own client IP (so the rate limiter only bites where a test wants it to).
  */
 import { env } from "cloudflare:workers";
+import type { GuardVars } from "../../worker/guard/guard-config.ts";
 import app from "../../worker/index.ts";
-import type { CapturedRequest } from "../fixtures/fake-openai.ts";
+import { type CapturedRequest, WORKER_CLIENT_KEY } from "../fixtures/fake-openai.ts";
 
 export const ORIGIN = "https://edge.test";
 
@@ -13,11 +14,13 @@ export interface SendOptions {
   /** Fake upstream scenario: ok, timeout, status-NNN, garbage, invalid-offer. */
   scenario?: string;
   /** Variables overriding wrangler.toml's for this request. */
-  vars?: Partial<Record<keyof Env, string>>;
+  vars?: Partial<Record<keyof Env | keyof GuardVars, string>>;
   /** CF-Connecting-IP; a fresh one per request unless given. */
   ip?: string;
   /** Scheme of the upstream base URL (the local peer under `wrangler dev` is plain http). */
   scheme?: "http" | "https";
+  /** Send no credentials: without it, a request with neither Origin nor Authorization carries the test client key. */
+  anonymous?: boolean;
 }
 
 export interface Sent {
@@ -42,6 +45,8 @@ export async function send(
     "CF-Connecting-IP",
     options.ip ?? `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`,
   );
+  if (!options.anonymous && !headers.has("Origin") && !headers.has("Authorization"))
+    headers.set("Authorization", `Bearer ${WORKER_CLIENT_KEY}`);
   let body = init.body;
   if ("json" in init) {
     body = JSON.stringify(init.json);

@@ -8,6 +8,6 @@ it("answers /healthz", async () => {
   expect(await res.json()).toEqual({ ok: true });
 });
 
-it("the main module exports only its handler (workerd refuses to start on any other export)", () => {
-  expect(Object.keys(main)).toEqual(["default"]);
+it("the main module exports its handler and its Durable Objects (workerd refuses to start on any other export)", () => {
+  expect(Object.keys(main).sort()).toEqual(["Budget", "CallGuard", "default"]);
 });

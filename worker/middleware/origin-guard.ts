@@ -24,7 +24,7 @@ export function originAllowed(c: Context<AppEnv>): boolean {
 export function originGuard(): MiddlewareHandler<AppEnv> {
   const allowCors = cors({
     origin: (origin) => origin,
-    allowMethods: ["POST", "OPTIONS"],
+    allowMethods: ["GET", "POST", "OPTIONS"],
     // No fixed list: the request headers a preflight asks for are echoed (for allowed origins only), because
     // OpenAI SDKs pointed at this worker send their own (Authorization, X-Stainless-*, OpenAI-Beta…).
     exposeHeaders: ["Location", "Retry-After"],

@@ -101,6 +101,7 @@ export const calls = new Hono<AppEnv>()
           : `/session${pointer}`,
       );
     const call = await createCall(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), offer, verdict.session);
+    c.set("callSession", verdict.session);
     return c.body(call.answer, 201, {
       "Content-Type": "application/sdp",
       Location: `/v1/realtime/calls/${call.callId}`,

@@ -85,13 +85,19 @@ async function fromJwt(token: string, config: GuardConfig): Promise<Identity> {
   return { kind: "jwt", key: `sub:${sub}` };
 }
 
+// Digests of the configured keys, once per configuration (that is, per isolate).
+const keyDigests = new WeakMap<GuardConfig, Promise<string[]>>();
+
 async function fromKey(token: string, config: GuardConfig): Promise<Identity | null> {
   if (config.clientApiKeys.length === 0) return null;
+  let digests = keyDigests.get(config);
+  if (digests === undefined) {
+    digests = Promise.all(config.clientApiKeys.map(sha256Hex));
+    keyDigests.set(config, digests);
+  }
   // Digests compared, not the keys: the comparison time does not depend on how much of a guess is right.
   const digest = await sha256Hex(token);
-  for (const key of config.clientApiKeys)
-    if ((await sha256Hex(key)) === digest) return { kind: "key", key: `key:${digest.slice(0, 16)}` };
-  return null;
+  return (await digests).includes(digest) ? { kind: "key", key: `key:${digest.slice(0, 16)}` } : null;
 }
 
 /** The authentication middleware (see the module comment). */

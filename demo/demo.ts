@@ -6,6 +6,7 @@
  */
 import type { ConnectOptions, FrameStats, RealtimeVoiceSession, ServerEvent } from "../worklet/index.ts";
 import { connect } from "../worklet/index.ts";
+import { showGuard } from "./guard-panel.ts";
 
 /** What the page observed during the last session, for people in the console and for the browser tests. */
 export interface DemoRecord {
@@ -120,6 +121,7 @@ function start(): void {
   eventCount.textContent = "0";
   showMessage("");
   let session: RealtimeVoiceSession;
+  let stopGuard: () => void = () => {};
   try {
     session = connect(options());
   } catch (error) {
@@ -136,10 +138,13 @@ function start(): void {
     toggleLabel.textContent = live ? "Stop" : "Start talking";
     if (state.status === "connected") {
       record.callId = state.callId;
+      stopGuard();
+      stopGuard = showGuard(state.callId);
       showMessage("Listening. Speak, pause, speak again.");
     }
     if (state.status === "failed") showMessage(state.error.message, true);
     if (state.status === "reconnecting") showMessage(`Connection lost (${state.reason}); reconnecting…`);
+    if (state.status === "closed" || state.status === "failed") stopGuard();
     if (state.status === "closed") {
       levelFill.style.width = "0";
       levelValue.textContent = "— dBFS";

@@ -38,6 +38,7 @@ async function bundle(): Promise<string> {
     target: "es2022",
     write: false,
     logLevel: "silent",
+    external: ["cloudflare:*"],
   });
   const file = result.outputFiles[0];
   if (file === undefined) throw new Error("esbuild produced no output");
@@ -156,6 +157,8 @@ const edge = {
     OPENAI_API_KEY: "sk-bench-not-a-real-key",
     OPENAI_BASE_URL: "https://openai.bench/v1",
     ALLOWED_ORIGINS: "https://shop.example",
+    // The bench mints from a page origin, which a deployment must allow explicitly.
+    BROWSER_CLIENT_SECRETS: "allow",
   },
   outboundService: "openai",
 };

@@ -90,4 +90,20 @@ describe("budgets", () => {
     expect(res.status).toBe(429);
     expect(((await res.json()) as { detail: string }).detail).toContain("deployment");
   });
+
+  it("CALL_GUARD=off: no guard dials, the call keeps its slot, and it has no summary", async () => {
+    const vars = { CALL_GUARD: "off", MAX_CONCURRENT_CALLS_PER_CLIENT: "1" };
+    const first = await call("ivan", vars);
+    expect(first.res.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sideband.dials).toEqual([]);
+    expect((await call("ivan", vars)).res.status).toBe(429);
+    const id = (first.res.headers.get("Location") ?? "").split("/").pop() as string;
+    const summary = await send(
+      `/v1/realtime/calls/${id}`,
+      { method: "GET", headers: { Authorization: `Bearer ${await tokenFor("ivan")}` } },
+      { vars: { AUTH_JWT_SECRET: SECRET, ...vars } },
+    );
+    expect(summary.res.status).toBe(404);
+  });
 });

@@ -11,6 +11,8 @@ import { DurableObject } from "cloudflare:workers";
 import { addUsage, type Usage } from "../guard/usage.ts";
 
 const DAY_MS = 86_400_000;
+/** How long past its longest duration an unfinished reservation is kept. */
+const STALE_GRACE_MS = 60_000;
 
 /** A call counted by this budget: reserved before the upstream request, confirmed with its call id after. */
 interface Active {
@@ -68,8 +70,12 @@ export class Budget extends DurableObject<Env> {
       for (const entry of Object.values(state.active))
         entry.startedAt = Math.max(entry.startedAt, day * DAY_MS);
     }
+    // Nobody finished it (no guard, or a guard that died): the call may have run its longest, so charge that.
     for (const [ticket, entry] of Object.entries(state.active))
-      if (entry.staleAt <= now) delete state.active[ticket];
+      if (entry.staleAt <= now) {
+        state.usedSeconds += Math.max(0, entry.staleAt - STALE_GRACE_MS - entry.startedAt) / 1000;
+        delete state.active[ticket];
+      }
     return state;
   }
 
@@ -121,7 +127,7 @@ export class Budget extends DurableObject<Env> {
     state.active[ticket] = {
       startedAt: now,
       callId: null,
-      staleAt: now + (limits.maxCallSeconds + 60) * 1000,
+      staleAt: now + limits.maxCallSeconds * 1000 + STALE_GRACE_MS,
     };
     this.save(state);
     return { ok: true };

@@ -328,6 +328,20 @@ describe("through the worker", () => {
       daily_call_seconds: 100000000,
     });
 
+    // A same-origin GET from the page carries no Origin, only Sec-Fetch-Site (which scripts in a page cannot set).
+    const fromPage = await send(
+      `/v1/realtime/calls/${id}`,
+      { method: "GET", headers: { "Sec-Fetch-Site": "same-origin" } },
+      { vars, ip: "192.0.2.10", anonymous: true },
+    );
+    expect(fromPage.res.status).toBe(200);
+    const crossSite = await send(
+      `/v1/realtime/calls/${id}`,
+      { method: "GET", headers: { "Sec-Fetch-Site": "cross-site" } },
+      { vars, ip: "192.0.2.10", anonymous: true },
+    );
+    expect(crossSite.res.status).toBe(401);
+
     const other = await send(
       `/v1/realtime/calls/${id}`,
       { method: "GET", headers: { Origin: "https://edge.test" } },

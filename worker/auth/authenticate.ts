@@ -1,7 +1,7 @@
 /**
  * Who may use `/v1/*`: one of three ways, else 401 `authentication_required`.
  * (a) A browser: `Origin` is this worker's own or in `ALLOWED_ORIGINS` (the origin guard before this middleware
- *     has refused any other), plus, when `TURNSTILE_SECRET_KEY` is set, a Turnstile token in
+ *     has refused any other; a same-origin GET carries `Sec-Fetch-Site: same-origin` instead), plus, when `TURNSTILE_SECRET_KEY` is set, a Turnstile token in
  *     `CF-Turnstile-Response` on every request that starts billable work (mint, call).
  * (b) `Authorization: Bearer <JWT>` signed by the site's backend: HS256 with `AUTH_JWT_SECRET`, or a key from
  *     `AUTH_JWKS_URL`; `exp` required and checked, `aud` checked when `AUTH_JWT_AUDIENCE` is set, `sub` required.
@@ -12,7 +12,8 @@
  * proves nothing. Sets `c.var.identity` and `c.var.guard`.
  */
 import type { MiddlewareHandler } from "hono";
-import { verify, verifyWithJwks } from "hono/jwt";
+// The functions under Hono's jwt/jwk middleware, without the middleware (cookies, realm) this flow does not use.
+import { verify, verifyWithJwks } from "hono/utils/jwt/jwt";
 import type { AppEnv } from "../app-env.ts";
 import { ConfigError } from "../config.ts";
 import { type GuardConfig, type GuardVars, parseGuardConfig } from "../guard/guard-config.ts";
@@ -119,8 +120,12 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       return next();
     }
 
-    // The origin guard ran first: an Origin here is this worker's own or an allowed one.
-    const origin = c.req.header("Origin");
+    // The origin guard ran first: an Origin here is this worker's own or an allowed one. Browsers send no Origin
+    // on a same-origin GET (the page reading its call's summary), but always `Sec-Fetch-Site`, which page
+    // scripts cannot set: `same-origin` stands for the worker's own origin.
+    const origin =
+      c.req.header("Origin") ??
+      (c.req.header("Sec-Fetch-Site") === "same-origin" ? new URL(c.req.url).origin : undefined);
     if (origin === undefined)
       throw refuse("Send a browser Origin allowed by ALLOWED_ORIGINS, a JWT or a client key");
     const ip = c.req.header("CF-Connecting-IP");

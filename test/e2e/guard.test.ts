@@ -139,7 +139,7 @@ describe("reassert mode, MAX_CALL_SECONDS=5", () => {
     const page = await openPage(stack);
     const index = await startSession(page);
     const connected = await waitForState(page, index, ["connected", "failed"], 20_000);
-    expect(connected.status).toBe("connected");
+    expect(connected.status, JSON.stringify(connected)).toBe("connected");
     const callId = connected.callId as string;
     expect(callId).toMatch(/^rtc_/);
     // The guard attaches right after the 201; give it a moment to assert the policy.
@@ -185,8 +185,10 @@ describe("reassert mode, MAX_CALL_SECONDS=5", () => {
     const page = await openPage(stack);
     const first = await startSession(page);
     const second = await startSession(page);
-    expect((await waitForState(page, first, ["connected", "failed"], 20_000)).status).toBe("connected");
-    expect((await waitForState(page, second, ["connected", "failed"], 20_000)).status).toBe("connected");
+    const firstState = await waitForState(page, first, ["connected", "failed"], 20_000);
+    expect(firstState.status, JSON.stringify(firstState)).toBe("connected");
+    const secondState = await waitForState(page, second, ["connected", "failed"], 20_000);
+    expect(secondState.status, JSON.stringify(secondState)).toBe("connected");
     const third = await startSession(page);
     const refused = await waitForState(page, third, ["failed", "connected"], 20_000);
     expect(refused.status).toBe("failed");
@@ -215,7 +217,7 @@ describe("hangup mode", () => {
     const page = await openPage(stack);
     const index = await startSession(page);
     const connected = await waitForState(page, index, ["connected", "failed"], 20_000);
-    expect(connected.status).toBe("connected");
+    expect(connected.status, JSON.stringify(connected)).toBe("connected");
     const callId = connected.callId as string;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await page.evaluate(

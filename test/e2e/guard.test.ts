@@ -142,10 +142,12 @@ describe("reassert mode, MAX_CALL_SECONDS=5", () => {
     expect(connected.status, JSON.stringify(connected)).toBe("connected");
     const callId = connected.callId as string;
     expect(callId).toMatch(/^rtc_/);
-    // The guard attaches right after the 201; give it a moment to assert the policy.
-    const attachDeadline = Date.now() + 3_000;
-    while ((await peerSession(stack, callId)).instructions !== POLICY && Date.now() < attachDeadline)
+    // The guard attaches right after the 201 and asserts the policy; its summary says when it holds the sideband.
+    const attachDeadline = Date.now() + 5_000;
+    while (!((await summary(page, callId)).sideband as { attached?: boolean } | undefined)?.attached) {
+      if (Date.now() > attachDeadline) throw new Error("the guard did not attach within 5 s");
       await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect((await peerSession(stack, callId)).instructions).toBe(POLICY);
 
     await page.evaluate(

@@ -82,7 +82,13 @@ describe("the call guard against a fake sideband", () => {
       session: { type: "realtime", instructions: POLICY_INSTRUCTIONS, max_output_tokens: 4096 },
     });
     const summary = await summaryOf(init);
-    expect(summary).toMatchObject({ id: init.callId, status: "active", end_reason: null, drift: [] });
+    expect(summary).toMatchObject({
+      id: init.callId,
+      status: "active",
+      end_reason: null,
+      drift: [],
+      sideband: { attached: true, attaches: 1 },
+    });
     expect(summary.time_left_s).toBeGreaterThan(590);
   });
 
@@ -315,6 +321,7 @@ describe("through the worker", () => {
         "id",
         "limits",
         "object",
+        "sideband",
         "started_at",
         "status",
         "time_left_s",

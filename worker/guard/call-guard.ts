@@ -118,6 +118,8 @@ export interface CallSummary {
   time_left_s: number;
   usage: Usage & { responses: number };
   drift: Array<{ at: number; fields: string[]; action: DriftAction }>;
+  /** Whether the guard holds the call's sideband now, and how often it attached. */
+  sideband: { attached: boolean; attaches: number };
   limits: {
     max_call_seconds: number;
     idle_hangup_seconds: number;
@@ -192,6 +194,7 @@ export class CallGuard extends DurableObject<Env> {
       time_left_s: r.endedAt === null ? Math.max(0, Math.round((deadline - now) / 1000)) : 0,
       usage: { ...r.usage, responses: r.responses },
       drift: r.drift.map((d) => ({ at: Math.floor(d.at / 1000), fields: d.fields, action: d.action })),
+      sideband: { attached: this.socket !== null && r.owned !== null, attaches: r.attaches },
       limits: {
         max_call_seconds: r.maxCallSeconds,
         idle_hangup_seconds: r.idleHangupSeconds,

@@ -172,10 +172,14 @@ describe("reassert mode, MAX_CALL_SECONDS=5", () => {
     ]);
     expect((await peerSession(stack, callId)).instructions).toBe(POLICY);
     if (restoredAt !== null) expect(restoredAt - sentAt).toBeLessThan(1_000);
+    console.info(
+      `guard e2e: injected instructions ${restoredAt === null ? "never seen by the poll (reverted within 20 ms)" : `restored after ${restoredAt - sentAt} ms`}`,
+    );
 
     const closed = await waitForState(page, index, ["closed", "failed"], 10_000);
     const started = connected.at;
     const seconds = (closed.at - started) / 1000;
+    console.info(`guard e2e: MAX_CALL_SECONDS=5 closed the call ${seconds.toFixed(2)} s after it connected`);
     expect(seconds).toBeGreaterThan(4);
     expect(seconds).toBeLessThan(7);
     expect(JSON.stringify(closed)).toContain("max_duration");

@@ -262,6 +262,8 @@ describe("the call guard against a fake sideband", () => {
     const guard = guardOf(init.callId);
     await guard.start(init);
     await until(() => sideband.dials.length > 0, 3_000, "the attach");
+    // The budget deadline is known from the start (not from the first 30 s heartbeat).
+    expect((await summaryOf(init)).time_left_s).toBeLessThanOrEqual(1);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await runDurableObjectAlarm(guard);
     expect(await summaryOf(init)).toMatchObject({ status: "ended", end_reason: "budget" });

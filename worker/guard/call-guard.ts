@@ -172,6 +172,10 @@ export class CallGuard extends DurableObject<Env> {
       attaches: 0,
       budgetAt: null,
     });
+    // The budget deadline from the start, not from the first heartbeat: a client with seconds left for less than
+    // a heartbeat would otherwise overrun them.
+    const record = this.record;
+    if (record !== null && (await this.budgetRanOut(record, now))) return this.end("budget");
     await this.schedule(now);
     await this.attach();
   }

@@ -25,7 +25,8 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        // 20 s: the fuzz properties send hundreds of requests each, and this machine's cores are shared.
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"], testTimeout: 20_000 },
       },
       {
         test: { name: "worklet", include: ["test/worklet/**/*.test.ts"], environment: "node" },

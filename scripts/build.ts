@@ -42,7 +42,7 @@ export async function buildAll(options: { types?: boolean } = {}): Promise<Recor
   await writeFile(join(out, ".assetsignore"), "types/\n");
   await build({
     ...common,
-    entryPoints: [join(root, "worklet/capture-processor.ts")],
+    entryPoints: [join(root, "worklet/processor/capture-processor.ts")],
     format: "esm",
     outfile: join(out, "capture-processor.js"),
   });

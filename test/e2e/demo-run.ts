@@ -4,7 +4,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 
-/** A frame as the page's `frame` event reported it (`FrameStats` of `worklet/client.ts`). */
+/** A frame as the page's `frame` event reported it (`FrameStats` of `worklet/client/types.ts`). */
 export interface PageFrame {
   seq: number;
   timestamp: number;

@@ -17,11 +17,11 @@ import { listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 /**
- * Size budget of one client build with the worklet inlined. The goal is 15 KB; the build measures 17.6 KB
- * (client 7.5 KB, worklet 10.6 KB, of which the VAD is 5.7 KB), so this guards against growth at 18 KB until the
- * VAD and client shrink. The README states the gap.
+ * Size budget of one client build with the worklet inlined. The goal is 15 KB; the build measures 19.8 KB
+ * (client 10.1 KB with token, Turnstile, call-summary and typed-error support; worklet 10.6 KB, of which the VAD
+ * is 5.7 KB), so this guards against growth at 20 KB until the VAD and client shrink. The README states the gap.
  */
-const BUDGET_BYTES = 18 * 1024;
+const BUDGET_BYTES = 20 * 1024;
 
 let stack: Stack;
 let browser: Browser;

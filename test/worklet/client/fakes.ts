@@ -128,47 +128,51 @@ export function frame(seq: number, speech = false, ms = 20, probability = speech
   };
 }
 
-/** The capture graph: an AudioContext, the worklet node (its port is `FakeCapture.port`) and a document. */
-export class FakeCapture {
-  static port: { onmessage: ((event: { data: unknown }) => void) | null; posted: unknown[] } | null = null;
-  static contexts: Array<{ state: string }> = [];
-  static install(globals: Record<string, unknown>, state = "running"): void {
-    FakeCapture.port = null;
-    FakeCapture.contexts = [];
-    globals.AudioContext = class {
-      state = state;
-      sampleRate = 48000;
-      currentTime = 0;
-      audioWorklet = { addModule: async () => {} };
-      constructor() {
-        FakeCapture.contexts.push(this);
-      }
-      async resume() {}
-      async close() {
-        this.state = "closed";
-      }
-      createMediaStreamSource() {
-        return { connect() {}, disconnect() {} };
-      }
+/** The capture graph's port (the worklet node's) and the contexts created, as the fakes below record them. */
+export const fakeCapture: {
+  port: { onmessage: ((event: { data: unknown }) => void) | null; posted: unknown[] } | null;
+  contexts: Array<{ state: string }>;
+} = { port: null, contexts: [] };
+
+/** Installs an AudioContext, an AudioWorkletNode and a document into `globals`; contexts start in `state`. */
+export function installFakeCapture(globals: Record<string, unknown>, state = "running"): void {
+  fakeCapture.port = null;
+  fakeCapture.contexts = [];
+  globals.AudioContext = class {
+    state = state;
+    sampleRate = 48000;
+    currentTime = 0;
+    audioWorklet = { addModule: async () => {} };
+    constructor() {
+      fakeCapture.contexts.push(this);
+    }
+    async resume() {}
+    async close() {
+      this.state = "closed";
+    }
+    createMediaStreamSource() {
+      return { connect() {}, disconnect() {} };
+    }
+  };
+  globals.AudioWorkletNode = class {
+    port = {
+      onmessage: null,
+      posted: [] as unknown[],
+      postMessage(m: unknown) {
+        this.posted.push(m);
+      },
+      close() {},
     };
-    globals.AudioWorkletNode = class {
-      port = {
-        onmessage: null,
-        posted: [] as unknown[],
-        postMessage(m: unknown) {
-          this.posted.push(m);
-        },
-        close() {},
-      };
-      onprocessorerror = null;
-      constructor() {
-        FakeCapture.port = this.port;
-      }
-      disconnect() {}
-    };
-    globals.document = { addEventListener() {}, removeEventListener() {} };
-  }
-  static deliver(message: unknown): void {
-    FakeCapture.port?.onmessage?.({ data: message });
-  }
+    onprocessorerror = null;
+    constructor() {
+      fakeCapture.port = this.port;
+    }
+    disconnect() {}
+  };
+  globals.document = { addEventListener() {}, removeEventListener() {} };
+}
+
+/** Posts `message` as the capture processor would. */
+export function deliver(message: unknown): void {
+  fakeCapture.port?.onmessage?.({ data: message });
 }

@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { connect } from "../../../worklet/client/session.ts";
-import { FakeCapture, FakePeerConnection, fakeFetch, frame, sdpAnswer } from "./fakes.ts";
+import {
+  deliver,
+  FakePeerConnection,
+  fakeCapture,
+  fakeFetch,
+  frame,
+  installFakeCapture,
+  sdpAnswer,
+} from "./fakes.ts";
 
 const globals: Record<string, unknown> = {};
 const base = {
@@ -13,7 +21,7 @@ const base = {
 beforeEach(() => {
   FakePeerConnection.instances = [];
   for (const key of Object.keys(globals)) delete globals[key];
-  FakeCapture.install(globals);
+  installFakeCapture(globals);
   globals.RTCPeerConnection = FakePeerConnection;
   for (const [key, value] of Object.entries(globals)) vi.stubGlobal(key, value);
 });
@@ -39,7 +47,7 @@ describe("session", () => {
     await session.close();
     await expect(session.ready).rejects.toMatchObject({ name: "RealtimeVoiceError" });
     expect(session.state).toEqual({ status: "closed", reason: "client" });
-    expect(FakeCapture.contexts[0]?.state).toBe("closed");
+    expect(fakeCapture.contexts[0]?.state).toBe("closed");
   });
 
   it("close() during signalling aborts the request", async () => {
@@ -83,7 +91,7 @@ describe("session", () => {
     let n = 0;
     const session = connect({ ...base, getToken: () => `t${++n}`, reconnect: { graceMs: 1 } });
     await session.ready;
-    FakeCapture.deliver(frame(0));
+    deliver(frame(0));
     const first = FakePeerConnection.instances[0]?.channel;
     expect(first?.types()).toEqual(["input_audio_buffer.append"]);
     // Still in the send buffer when the channel died: it never left this browser.
@@ -100,7 +108,7 @@ describe("session", () => {
   });
 
   it("reports capture_stalled when no frame arrives within 2 s of connected, naming the suspended context", async () => {
-    FakeCapture.install(globals, "suspended");
+    installFakeCapture(globals, "suspended");
     vi.stubGlobal("AudioContext", globals.AudioContext);
     vi.stubGlobal("fetch", fakeFetch([sdpAnswer()]).fetch);
     const session = connect(base);
@@ -118,7 +126,7 @@ describe("session", () => {
     vi.stubGlobal("fetch", fakeFetch([sdpAnswer()]).fetch);
     const session = connect(base);
     await session.ready;
-    FakeCapture.deliver({
+    deliver({
       type: "stats",
       inputRate: 48000,
       channels: 1,

@@ -29,11 +29,11 @@ export interface UplinkOptions {
   onDrop(frame: FrameMessage): void;
   /** Samples entered the input stream (queued, sent or rendered): the turn's audio. */
   onAppend(samples: number): void;
-  /** Track mode: plays one frame into the outgoing track instead of queueing it. */
-  render?: ((frame: FrameMessage) => void) | null;
 }
 
 export class Uplink {
+  /** Track mode: plays one frame into the outgoing track instead of queueing it (set once capture runs). */
+  render: ((frame: FrameMessage) => void) | null = null;
   framesSent = 0;
   bytesSent = 0;
   #options: UplinkOptions;
@@ -129,8 +129,8 @@ export class Uplink {
   #enqueue(item: QueueItem): void {
     if (item.kind === "frame") {
       this.#options.onAppend(item.frame.pcm.byteLength / 2);
-      if (this.#options.render) {
-        this.#options.render(item.frame);
+      if (this.render) {
+        this.render(item.frame);
         this.#sent(item);
         return;
       }

@@ -132,12 +132,15 @@ export function frame(seq: number, speech = false, ms = 20, probability = speech
 export const fakeCapture: {
   port: { onmessage: ((event: { data: unknown }) => void) | null; posted: unknown[] } | null;
   contexts: Array<{ state: string }>;
-} = { port: null, contexts: [] };
+  /** Buffers the track renderer scheduled. */
+  rendered: number;
+} = { port: null, contexts: [], rendered: 0 };
 
 /** Installs an AudioContext, an AudioWorkletNode and a document into `globals`; contexts start in `state`. */
 export function installFakeCapture(globals: Record<string, unknown>, state = "running"): void {
   fakeCapture.port = null;
   fakeCapture.contexts = [];
+  fakeCapture.rendered = 0;
   globals.AudioContext = class {
     state = state;
     sampleRate = 48000;
@@ -152,6 +155,18 @@ export function installFakeCapture(globals: Record<string, unknown>, state = "ru
     }
     createMediaStreamSource() {
       return { connect() {}, disconnect() {} };
+    }
+    createMediaStreamDestination() {
+      const track = { kind: "audio", stop() {} };
+      return { channelCount: 2, stream: { getAudioTracks: () => [track] } };
+    }
+    createBuffer(_channels: number, length: number) {
+      const data = new Float32Array(length);
+      return { getChannelData: () => data };
+    }
+    createBufferSource() {
+      fakeCapture.rendered++;
+      return { buffer: null, connect() {}, start() {} };
     }
   };
   globals.AudioWorkletNode = class {

@@ -140,6 +140,22 @@ describe("session", () => {
     await session.close();
   });
 
+  it("track mode offers the rendered track and renders frames instead of appending them", async () => {
+    vi.stubGlobal("fetch", fakeFetch([sdpAnswer()]).fetch);
+    const session = connect({ ...base, audio: "track" });
+    await session.ready;
+    const pc = FakePeerConnection.instances[0];
+    expect(pc?.transceivers).toEqual([
+      [expect.objectContaining({ kind: "audio" }), { direction: "sendrecv" }],
+    ]);
+    deliver(frame(0));
+    deliver(frame(1));
+    expect(fakeCapture.rendered).toBe(2);
+    expect(pc?.channel?.sent).toEqual([]);
+    expect(session.stats.framesSent).toBe(2);
+    await session.close();
+  });
+
   it("throws invalid_options synchronously", () => {
     expect(() => connect({ ...base, frameMs: 3 })).toThrow(
       expect.objectContaining({ code: "invalid_options" }),

@@ -16,8 +16,8 @@ function uplink(options: { gate?: boolean; maxFrames?: number; render?: boolean 
     onAppend: (samples) => {
       appended += samples;
     },
-    render: options.render ? (f) => rendered.push(f.seq) : null,
   });
+  if (options.render) u.render = (f) => rendered.push(f.seq);
   return { u, dropped, rendered, appended: () => appended };
 }
 

@@ -133,8 +133,7 @@ export async function startCapture(setup: CaptureSetup, signal: AbortSignal): Pr
 function trackRenderer(context: AudioContext): NonNullable<Capture["outgoing"]> {
   const destination = context.createMediaStreamDestination();
   destination.channelCount = 1;
-  const [track] = destination.stream.getAudioTracks();
-  if (!track) throw new RealtimeVoiceError("audio_failed", "the track destination has no audio track");
+  const track = destination.stream.getAudioTracks()[0] as MediaStreamTrack;
   let time = 0;
   return {
     track,

@@ -28,6 +28,9 @@ let stack: Stack;
 let browser: Browser;
 let thirdParty: Server;
 let thirdPartyOrigin: string;
+/** A page on an origin the worker does not allow. */
+let refused: Server;
+let refusedOrigin: string;
 
 const plainPage = (scriptSrc: string) =>
   `<!doctype html><html><body><button data-realtime-voice>Talk to us</button><script src="${scriptSrc}"></script></body></html>`;
@@ -42,6 +45,14 @@ beforeAll(async () => {
       .end(plainPage(`${stack.workerUrl}/realtime-voice.js`));
   });
   await new Promise<void>((done) => thirdParty.listen(port, "127.0.0.1", done));
+  const refusedPort = await freePort();
+  refusedOrigin = `http://127.0.0.1:${refusedPort}`;
+  refused = createServer((_request, response) => {
+    response
+      .writeHead(200, { "content-type": "text/html" })
+      .end(plainPage(`${stack.workerUrl}/realtime-voice.js`));
+  });
+  await new Promise<void>((done) => refused.listen(refusedPort, "127.0.0.1", done));
   const speech = await speechTestFile({ sampleRate: 48_000, seconds: 6, seed: 7 });
   browser = await launchWithMicrophone(speech.path);
 });
@@ -49,6 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   thirdParty?.close();
+  refused?.close();
   await stack?.stop();
 });
 
@@ -104,6 +116,31 @@ describe("embedding", () => {
       expect(seqs.length).toBeGreaterThan(50);
       expect(seqs).toEqual(seqs.map((_, i) => i));
       expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("a page on an origin the worker refuses shows the failure on its button", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${refusedOrigin}/`);
+      const button = page.locator("[data-realtime-voice]");
+      // A string runs in the page, which has the DOM types this tsconfig lacks.
+      const detail = page.evaluate(
+        `new Promise((resolve) => document.addEventListener("realtime-voice:error", (event) => resolve(event.detail.code), { once: true }))`,
+      ) as Promise<string>;
+      await button.click();
+      await page.locator('[data-realtime-voice][data-state="failed"]').waitFor();
+      const code = await button.getAttribute("data-error");
+      // With CORS on the worker's refusal the page reads `origin_not_allowed`; without it, only a network error.
+      expect(["origin_not_allowed", "network_error"]).toContain(code);
+      expect(await detail).toBe(code);
+      expect((await button.getAttribute("title"))?.length).toBeGreaterThan(10);
+      expect(await button.getAttribute("aria-description")).toBe(await button.getAttribute("title"));
+      console.log(
+        `[e2e] refused origin: data-error=${code}, title ${JSON.stringify(await button.getAttribute("title"))}`,
+      );
     } finally {
       await page.close();
     }

@@ -44,6 +44,12 @@ function showError(element: HTMLElement, error: RealtimeVoiceError): void {
   element.dispatchEvent(new CustomEvent("realtime-voice:error", { detail: error, bubbles: true }));
 }
 
+function clearError(element: HTMLElement): void {
+  delete element.dataset.error;
+  element.removeAttribute("title");
+  element.removeAttribute("aria-description");
+}
+
 function toggle(element: HTMLElement): void {
   const running = sessions.get(element);
   if (running) {
@@ -51,9 +57,7 @@ function toggle(element: HTMLElement): void {
     void running.close().catch(() => {});
     return;
   }
-  delete element.dataset.error;
-  element.removeAttribute("title");
-  element.removeAttribute("aria-description");
+  clearError(element);
   try {
     const value = element.getAttribute(ATTRIBUTE)?.trim();
     const { turnstileSiteKey, ...options } = (value ? JSON.parse(value) : {}) as ConnectOptions & {
@@ -68,6 +72,7 @@ function toggle(element: HTMLElement): void {
       const closed = state.status === "closed" || state.status === "failed";
       element.dataset.state = state.status === "closed" ? "idle" : state.status;
       element.setAttribute("aria-pressed", String(!closed));
+      if (state.status === "connected") clearError(element);
       if (closed && sessions.get(element) === session) sessions.delete(element);
       element.dispatchEvent(new CustomEvent("realtime-voice:state", { detail: state, bubbles: true }));
     });

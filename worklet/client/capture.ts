@@ -4,6 +4,7 @@
  * mode it also renders the processed frames into an outgoing `MediaStreamTrack`.
  */
 import { PCM_RATE } from "../../worker/schema/protocol.ts";
+import { pcm16ToFloat } from "../dsp/pcm16.ts";
 import type {
   CaptureOptions,
   ControlMessage,
@@ -140,8 +141,7 @@ function trackRenderer(context: AudioContext): NonNullable<Capture["outgoing"]> 
     render(frame) {
       const pcm = new Int16Array(frame.pcm);
       const buffer = context.createBuffer(1, pcm.length, PCM_RATE);
-      const channel = buffer.getChannelData(0);
-      for (let i = 0; i < pcm.length; i++) channel[i] = (pcm[i] as number) / 32768;
+      pcm16ToFloat(pcm, buffer.getChannelData(0));
       const source = context.createBufferSource();
       source.buffer = buffer;
       source.connect(destination);

@@ -20,7 +20,7 @@ export class CaptureEvents {
   speechFramesDropped = 0;
   clipped = 0;
   nonFinite = 0;
-  /** Called once when the processor answers a `flush`. */
+  /** Called when the processor answers a `flush`. */
   onFlushed: (() => void) | null = null;
   #emit: Emit;
   #uplink: () => Uplink;
@@ -64,6 +64,20 @@ export class CaptureEvents {
         this.onFlushed?.();
         break;
     }
+  }
+
+  /** Asks the processor for its partial last frame; resolves once it answered (at most `waitMs`). */
+  flush(capture: { post(message: { type: "flush" }): void }, waitMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.onFlushed = null;
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.onFlushed = done;
+      capture.post({ type: "flush" });
+    });
   }
 
   /** The uplink's queue gave up `frame`. */

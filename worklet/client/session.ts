@@ -296,30 +296,12 @@ export class RealtimeVoiceSession extends Emitter<SessionEventMap> {
   async #flush(): Promise<void> {
     const capture = this.#capture;
     const channel = this.#state.status === "connected" ? this.#state.channel : null;
-    if (!capture || !channel || channel.readyState !== "open") return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, FLUSH_WAIT_MS);
-      this.#events.onFlushed = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      capture.post({ type: "flush" });
-    });
-    this.#events.onFlushed = null;
+    if (!capture || channel?.readyState !== "open") return;
+    await this.#events.flush(capture, FLUSH_WAIT_MS);
     // The flushed tail is the last frame: nothing captured after it would ever be sent.
     capture.disconnect();
     await this.#uplink.flush(FLUSH_WAIT_MS * 5);
-    // `bufferedAmount` 0 means handed to SCTP, not received: a peer that ends the call as soon as the channel
-    // closes can drop messages still in flight. Linger one beat, then close the channel before the connection.
-    await new Promise((resolve) => setTimeout(resolve, CLOSE_LINGER_MS));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, FLUSH_WAIT_MS * 2);
-      channel.addEventListener("close", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      channel.close();
-    });
+    await this.#uplink.close(CLOSE_LINGER_MS, FLUSH_WAIT_MS * 2);
   }
 }
 

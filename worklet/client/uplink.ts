@@ -11,7 +11,12 @@ import type { FrameFate } from "./types.ts";
 /** The part of `RTCDataChannel` the uplink uses (a fake in the unit tests). */
 export type EventChannel = Pick<
   RTCDataChannel,
-  "readyState" | "bufferedAmount" | "bufferedAmountLowThreshold" | "addEventListener" | "removeEventListener"
+  | "readyState"
+  | "bufferedAmount"
+  | "bufferedAmountLowThreshold"
+  | "addEventListener"
+  | "removeEventListener"
+  | "close"
 > & { send(text: string): void };
 
 export interface UplinkOptions {
@@ -120,6 +125,25 @@ export class Uplink {
       channel.addEventListener("close", done);
     });
     channel.bufferedAmountLowThreshold = threshold;
+  }
+
+  /**
+   * Closes the channel after `lingerMs` and waits (at most `waitMs`) for it to close. `bufferedAmount` 0 means
+   * handed to SCTP, not received: a peer that ends the call as soon as the channel closes can drop messages still
+   * in flight, so the channel closes one beat later, and before the connection.
+   */
+  async close(lingerMs: number, waitMs: number): Promise<void> {
+    const channel = this.#channel;
+    if (!channel) return;
+    await new Promise((resolve) => setTimeout(resolve, lingerMs));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      channel.addEventListener("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      channel.close();
+    });
   }
 
   clear(): void {

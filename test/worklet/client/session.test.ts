@@ -156,6 +156,25 @@ describe("session", () => {
     await session.close();
   });
 
+  it("close() sends the processor's flushed tail before closing the channel, then releases everything", async () => {
+    vi.stubGlobal("fetch", fakeFetch([sdpAnswer()]).fetch);
+    const session = connect(base);
+    await session.ready;
+    deliver(frame(0));
+    const closing = session.close();
+    await vi.waitFor(() => expect(fakeCapture.port?.posted).toContainEqual({ type: "flush" }));
+    deliver(frame(1));
+    deliver({ type: "flushed", lastSeq: 1 });
+    const channel = FakePeerConnection.instances[0]?.channel;
+    expect(channel?.readyState).toBe("open");
+    await closing;
+    expect(channel?.types()).toEqual(["input_audio_buffer.append", "input_audio_buffer.append"]);
+    expect(channel?.readyState).toBe("closed");
+    expect(FakePeerConnection.instances[0]?.closed).toBe(true);
+    expect(fakeCapture.contexts[0]?.state).toBe("closed");
+    expect(session.state).toEqual({ status: "closed", reason: "client" });
+  });
+
   it("throws invalid_options synchronously", () => {
     expect(() => connect({ ...base, frameMs: 3 })).toThrow(
       expect.objectContaining({ code: "invalid_options" }),

@@ -146,7 +146,7 @@ describe("reassert mode, MAX_CALL_SECONDS=5", () => {
     const attachDeadline = Date.now() + 5_000;
     while (!((await summary(page, callId)).sideband as { attached?: boolean } | undefined)?.attached) {
       if (Date.now() > attachDeadline) throw new Error("the guard did not attach within 5 s");
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect((await peerSession(stack, callId)).instructions).toBe(POLICY);
 

@@ -392,3 +392,15 @@ describe("through the worker", () => {
     expect(await after.res.json()).toMatchObject({ status: "ended", end_reason: "hangup" });
   });
 });
+
+describe("rate limit", () => {
+  it("reading a call's summary does not count against the per-client rate limit", async () => {
+    const ip = "203.0.113.201";
+    for (let i = 0; i < 40; i++) {
+      const { res } = await send("/v1/realtime/calls/rtc_nothing", { method: "GET" }, { ip });
+      expect(res.status).toBe(404);
+    }
+    const { res } = await send("/v1/realtime/client_secrets", { json: {} }, { ip });
+    expect(res.status).toBe(200);
+  });
+});

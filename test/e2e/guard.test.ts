@@ -200,6 +200,16 @@ describe("reassert mode, MAX_CALL_SECONDS=5", () => {
     expect(refused.status).toBe("failed");
     expect(refused.error).toMatchObject({ status: 429, serverCode: "budget_exhausted" });
     await page.evaluate("Promise.all(window.guardTest.map((r) => r.session.close()))");
+    // The guards notice the ends (the peer closes the sidebands, the re-dial is refused) and free the slots before
+    // this stack stops: wrangler dev keeps Durable Object state between stacks of one checkout.
+    for (const index of [first, second]) {
+      const callId = (await states(page, index)).find((state) => state.callId !== null)?.callId as string;
+      const deadline = Date.now() + 5_000;
+      while ((await summary(page, callId)).status !== "ended") {
+        if (Date.now() > deadline) throw new Error(`call ${callId} still counted 5 s after it closed`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
     await page.close();
   });
 });

@@ -5,12 +5,15 @@
  * OpenAI's answer does): on a loopback-only host that is the 127.0.0.1 host candidate Chromium needs (with
  * `--allow-loopback-in-peer-connection`).
  */
+
 import nodeDataChannel, { type DataChannel, type Direction, type PeerConnection } from "node-datachannel";
+import type { WebSocket } from "ws";
 import { CallSession } from "./call-session.ts";
 import { EventLog, nowMs } from "./event-log.ts";
 import type { Recorder } from "./recorder.ts";
 import type { AudioSection, SdpDirection } from "./sdp-offer.ts";
 import type { EffectiveSession } from "./session-config.ts";
+import type { SpeechEngines } from "./speech-engines.ts";
 import { TrackReceiver } from "./track-receiver.ts";
 import { VoiceTrack } from "./voice-track.ts";
 
@@ -43,6 +46,8 @@ export interface CallInit {
   audio: AudioSection;
   session: EffectiveSession;
   recorder: Recorder;
+  /** Speech engines for transcription, the voice and the assistant (the engine-free stand-in when absent). */
+  engines?: SpeechEngines;
   /** Called once when the call ends (hangup, data channel or transport closed, session limit). */
   onEnded: (call: Call) => void;
 }
@@ -70,6 +75,7 @@ export class Call {
   readonly #init: CallInit;
   #voice: VoiceTrack | null = null;
   #channel: DataChannel | null = null;
+  readonly #sidebands = new Set<WebSocket>();
   readonly #limit: NodeJS.Timeout;
 
   private constructor(init: CallInit) {
@@ -88,7 +94,11 @@ export class Call {
     const sends = direction === "SendRecv" || direction === "SendOnly";
     if (sends) media.addSSRC(ssrc, "realtime-peer", "realtime-peer", "voice");
     const track = this.#pc.addTrack(media);
-    this.receiver = pcmu ? new TrackReceiver(pcmu.payloadType) : null;
+    // Track audio joins the input buffer like appends (OpenAI's browser samples and agents-realtime send the
+    // microphone this way, not as appends).
+    this.receiver = pcmu
+      ? new TrackReceiver(pcmu.payloadType, (pcm) => this.session.receiveTrackAudio(pcm))
+      : null;
     track.onMessage(guard((packet) => this.receiver?.receive(packet)));
     if (pcmu && sends) this.#voice = new VoiceTrack(track, pcmu.payloadType, ssrc);
     this.session = new CallSession({
@@ -105,6 +115,7 @@ export class Call {
       voice: () => this.#voice,
       recorder: init.recorder,
       log: this.log,
+      ...(init.engines ? { engines: init.engines } : {}),
     });
     this.#pc.onDataChannel(
       guard((channel: DataChannel) => {
@@ -168,6 +179,37 @@ export class Call {
     return true;
   }
 
+  /** Sideband sockets attached now. */
+  get sidebands(): number {
+    return this.#sidebands.size;
+  }
+
+  /**
+   * Attaches a sideband WebSocket (see `sideband.ts`): later server events go to it too, its text messages are
+   * client events. No `session.created` is sent, as at OpenAI. Closing it leaves the call running.
+   */
+  attachSideband(ws: WebSocket): void {
+    if (this.endedAt !== null) {
+      ws.close(1000, "call ended");
+      return;
+    }
+    this.#sidebands.add(ws);
+    const stop = this.session.listen((json) => {
+      if (ws.readyState === ws.OPEN) ws.send(json);
+    });
+    ws.on(
+      "message",
+      guard((data: Buffer, isBinary: boolean) =>
+        this.session.handle(isBinary ? data : data.toString("utf8")),
+      ),
+    );
+    ws.on("close", () => {
+      stop();
+      this.#sidebands.delete(ws);
+    });
+    ws.on("error", () => ws.terminate());
+  }
+
   /** Ends the call once: stops the voice, writes the recordings, closes the transport. */
   end(reason: string, state: CallState = "closed"): void {
     if (this.endedAt !== null) return;
@@ -176,6 +218,7 @@ export class Call {
     this.state = state;
     clearTimeout(this.#limit);
     this.session.close();
+    for (const ws of this.#sidebands) ws.close(1000, "call ended");
     this.receiver?.flush();
     if (this.receiver && this.receiver.stats.samples > 0)
       this.#init.recorder.write(`${this.id}-track.wav`, this.receiver.pcm());

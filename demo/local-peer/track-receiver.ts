@@ -1,10 +1,12 @@
 /**
  * What arrives on the browser's audio track (the client's `audio: 'track'` mode): RTP packets are counted, and
  * G.711 μ-law payloads (the only codec the peer's answer offers) are decoded and resampled to 24 kHz PCM16 so
- * they can be recorded like appended audio. Packets are placed by their RTP timestamp, so a gap (discontinuous
+ * they can be recorded like appended audio and fed to the call's input buffer (`onPcm`). Packets are placed by their RTP timestamp, so a gap (discontinuous
  * transmission, a lost packet) becomes silence of the right length; reordered packets within one packet of
  * lateness are dropped and counted rather than reordered.
  */
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
+import { floatToPcm16 } from "../../worklet/dsp/pcm16.ts";
 import { Resampler } from "../../worklet/dsp/resampler.ts";
 import { mulawToLinear } from "./g711.ts";
 import { parseRtp } from "./rtp.ts";
@@ -25,7 +27,7 @@ const MAX_GAP = 16_000;
 export class TrackReceiver {
   readonly stats: TrackStats = { packets: 0, bytes: 0, rtcpPackets: 0, latePackets: 0, samples: 0 };
   readonly #pcmuPayloadType: number;
-  readonly #resampler = new Resampler(8000, 24_000);
+  readonly #resampler = new Resampler(8000, PCM_RATE);
   readonly #chunks: Int16Array[] = [];
   #nextTimestamp: number | undefined;
   #skip: number;
@@ -33,8 +35,12 @@ export class TrackReceiver {
   #narrowSamples = 0;
   #flushed = false;
 
-  constructor(pcmuPayloadType: number) {
+  readonly #onPcm: (samples: Int16Array) => void;
+
+  /** `onPcm` receives each decoded chunk (24 kHz PCM16) as it arrives. */
+  constructor(pcmuPayloadType: number, onPcm: (samples: Int16Array) => void = () => undefined) {
     this.#pcmuPayloadType = pcmuPayloadType;
+    this.#onPcm = onPcm;
     this.#skip = this.#resampler.delaySamples;
   }
 
@@ -101,10 +107,9 @@ export class TrackReceiver {
     const drop = Math.min(this.#skip, wide.length);
     this.#skip -= drop;
     const body = wide.subarray(drop);
-    const chunk = new Int16Array(body.length);
-    for (let i = 0; i < body.length; i++)
-      chunk[i] = Math.max(-32768, Math.min(32767, Math.round((body[i] as number) * 32768)));
+    const chunk = floatToPcm16(body);
     this.#chunks.push(chunk);
     this.stats.samples += chunk.length;
+    if (chunk.length > 0) this.#onPcm(chunk);
   }
 }

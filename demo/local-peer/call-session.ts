@@ -217,10 +217,14 @@ export class CallSession {
     return error;
   }
 
-  /** A committed turn: transcription when the session asks for it, then the response server VAD asks for. */
+  /**
+   * A committed turn: recognised (the assistant answers its words, as the model hears audio whether or not the
+   * session asks for transcripts), transcription events when the session asks for them, then the response
+   * server VAD asks for.
+   */
   #turnCommitted(turn: Turn, samples: Int16Array, createResponse: boolean): void {
     this.#userAudioMs += turn.audio_end_ms - turn.audio_start_ms;
-    const transcript = this.session.audio.input.transcription ? this.#transcribe(turn, samples) : null;
+    const transcript = this.#transcribe(turn, samples, Boolean(this.session.audio.input.transcription));
     this.#unanswered = { samples, transcript };
     if (createResponse && !this.#responses.activeId)
       this.#createResponse(this.session.output_modalities[0] === "text" ? "text" : "audio");
@@ -231,10 +235,17 @@ export class CallSession {
    * does after `input_audio_buffer.committed`. The final text is sent at once: PocketSphinx's partial hypotheses
    * rewrite earlier words, so streaming them would show text that later changes.
    */
-  async #transcribe(turn: Turn, samples: Int16Array): Promise<string | null> {
+  async #transcribe(turn: Turn, samples: Int16Array, announce: boolean): Promise<string | null> {
     const where = { item_id: turn.item_id, content_index: 0 };
     const recognizer = this.#engines.recognizer;
     const seconds = samples.length / PCM_RATE;
+    if (!announce)
+      return recognizer.available
+        ? recognizer.transcribe(samples).then(
+            (t) => t.text,
+            () => null,
+          )
+        : null;
     try {
       if (!recognizer.available) throw new Error(recognizer.reason ?? "no speech recognizer is installed");
       const { text } = await recognizer.transcribe(samples);

@@ -19,6 +19,7 @@ import type { PeerContext } from "./peer-context.ts";
 import { RealtimeHttpError } from "./realtime-error.ts";
 import { Recorder } from "./recorder.ts";
 import { acceptSidebands } from "./sideband.ts";
+import { createSpeechEngines, describingEngines, type SpeechEngines } from "./speech-engines.ts";
 
 export interface LocalPeerOptions {
   /** TCP port; 0 (default) picks a free one. The server binds 127.0.0.1 only. */
@@ -29,6 +30,11 @@ export interface LocalPeerOptions {
   recordings?: string;
   /** Clock in unix milliseconds (client secret expiry); injectable for tests. */
   now?: () => number;
+  /**
+   * Speech engines; default PocketSphinx + Flite + the built-in assistant (`createSpeechEngines()`), or
+   * `"describe"` for the engine-free stand-in (no words: transcripts describe the audio, the voice echoes it).
+   */
+  speech?: SpeechEngines | "describe";
 }
 
 export interface LocalPeer {
@@ -111,12 +117,15 @@ export function peerApp(context: PeerContext): Hono {
 /** Starts the peer; resolves once it listens. */
 export async function startLocalPeer(options: LocalPeerOptions = {}): Promise<LocalPeer> {
   const now = options.now ?? Date.now;
+  const engines =
+    options.speech === "describe" ? describingEngines() : (options.speech ?? createSpeechEngines());
   const context: PeerContext = {
     apiKey: options.apiKey ?? `sk-local-${randomBytes(18).toString("base64url")}`,
     calls: new Map(),
     secrets: new ClientSecretStore(now),
     recorder: new Recorder(options.recordings ?? resolve(import.meta.dirname, "../../recordings")),
     now,
+    engines,
   };
   const server = createFetchServer(peerApp(context).fetch);
   const sidebands = acceptSidebands(server, context);
@@ -135,6 +144,7 @@ export async function startLocalPeer(options: LocalPeerOptions = {}): Promise<Lo
       sidebands.close();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
+      if (options.speech === undefined) await engines.close?.();
     },
   };
 }

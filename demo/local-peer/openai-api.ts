@@ -53,6 +53,7 @@ export function openaiApi(context: PeerContext) {
           audio: summary.audio,
           session,
           recorder: context.recorder,
+          engines: context.engines,
           onEnded: () => undefined,
         });
       } catch (error) {

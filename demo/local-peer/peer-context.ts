@@ -7,6 +7,7 @@ import type { Call } from "./call.ts";
 import type { ClientSecretStore } from "./client-secret-store.ts";
 import { RealtimeHttpError } from "./realtime-error.ts";
 import type { Recorder } from "./recorder.ts";
+import type { SpeechEngines } from "./speech-engines.ts";
 
 export interface PeerContext {
   /** The server key (`Authorization: Bearer <apiKey>`). */
@@ -17,6 +18,8 @@ export interface PeerContext {
   recorder: Recorder;
   /** Unix milliseconds. */
   now: () => number;
+  /** Recognition, synthesis and the assistant, shared by every call. */
+  engines: SpeechEngines;
 }
 
 /** The call `id`, else 404 `call_not_found`. */

@@ -6,8 +6,6 @@
  * mid-word; the transcript then holds only what was spoken, and `conversation.item.truncate` shortens it further.
  */
 import { PCM_RATE } from "../../worker/schema/protocol.ts";
-import { floatToPcm16, pcm16ToFloat } from "../../worklet/dsp/pcm16.ts";
-import { Resampler } from "../../worklet/dsp/resampler.ts";
 import type { EventError } from "./client-event-reader.ts";
 import type { Conversation, ConversationItem } from "./conversation.ts";
 import { newId } from "./ids.ts";
@@ -20,7 +18,14 @@ import type { UtteranceEnd } from "./voice-track.ts";
 export interface Voice {
   readonly open: boolean;
   readonly speaking: boolean;
-  speak(samples: Int16Array, onEnd: (end: UtteranceEnd) => void): number;
+  /** Milliseconds of the current (or last) utterance sent so far. */
+  readonly playedMs: number;
+  /** Speaks mono PCM16 at `sampleRate` Hz; `onEnd` gets how it ended and the milliseconds sent. Returns ms. */
+  speak(
+    samples: Int16Array,
+    onEnd: (end: UtteranceEnd, playedMs: number) => void,
+    sampleRate?: number,
+  ): number;
   stop(): boolean;
 }
 
@@ -58,8 +63,7 @@ interface ActiveResponse {
   item: ConversationItem | null;
   text: string;
   speaking: boolean;
-  /** When the voice started (performance.now()), and its length, for the spoken part on a cancel. */
-  speakStart: number;
+  /** The utterance's length and the part sent before it ended, for the spoken part on a cancel. */
   speakMs: number;
   spokenMs: number;
 }
@@ -112,7 +116,6 @@ export class ResponseLifecycle {
       item: null,
       text: "",
       speaking: false,
-      speakStart: 0,
       speakMs: 0,
       spokenMs: 0,
     };
@@ -235,32 +238,35 @@ export class ResponseLifecycle {
       });
       return;
     }
-    const pcm = await this.#voiceOf(reply.text, input.heard);
+    const speech = await this.#voiceOf(reply.text, input.heard);
     if (this.#active !== response) return;
     response.speaking = true;
-    response.speakStart = performance.now();
     this.#options.emit("output_audio_buffer.started", { response_id: response.id });
-    response.speakMs = voice.speak(pcm, (end) => {
-      if (end !== "completed" || this.#active !== response) return;
-      response.speaking = false;
-      response.spokenMs = response.speakMs;
-      this.#options.emit("output_audio_buffer.stopped", { response_id: response.id });
-      this.#finish(response, { status: "completed" });
-    });
+    response.speakMs = voice.speak(
+      speech.pcm,
+      (end, playedMs) => {
+        if (end !== "completed" || this.#active !== response) return;
+        response.speaking = false;
+        response.spokenMs = playedMs;
+        this.#options.emit("output_audio_buffer.stopped", { response_id: response.id });
+        this.#finish(response, { status: "completed" });
+      },
+      speech.sampleRate,
+    );
   }
 
-  /** The answer's voice: synthesized speech at 24 kHz, else an echo of what was heard, else a chime. */
-  async #voiceOf(text: string, heard: Int16Array | null): Promise<Int16Array> {
+  /** The answer's voice: synthesized speech, else an echo of what was heard (24 kHz), else a chime. */
+  async #voiceOf(text: string, heard: Int16Array | null): Promise<{ pcm: Int16Array; sampleRate: number }> {
     const synthesize = this.#options.engines.synthesize;
     if (synthesize && text.trim() !== "") {
       try {
         const speech = await synthesize(text);
-        return toPcmRate(speech.pcm, speech.sampleRate);
+        if (speech.pcm.length > 0) return speech;
       } catch (error) {
         console.error("[local-peer] synthesis failed, echoing instead:", error);
       }
     }
-    return heard && heard.length > 0 ? heard : chime();
+    return { pcm: heard && heard.length > 0 ? heard : chime(), sampleRate: PCM_RATE };
   }
 
   #functionCall(response: ActiveResponse, name: string, args: string): void {
@@ -292,8 +298,9 @@ export class ResponseLifecycle {
   #stopVoice(response: ActiveResponse, announce: boolean): void {
     if (!response.speaking) return;
     response.speaking = false;
-    response.spokenMs = Math.min(response.speakMs, performance.now() - response.speakStart);
-    this.#options.voice()?.stop();
+    const voice = this.#options.voice();
+    voice?.stop();
+    response.spokenMs = Math.min(response.speakMs, voice?.playedMs ?? 0);
     if (announce) this.#options.emit("output_audio_buffer.stopped", { response_id: response.id });
   }
 
@@ -404,18 +411,6 @@ export function wordsWithin(text: string, fraction: number): string {
     out += word;
   }
   return out.trimEnd();
-}
-
-/** PCM16 at `rate` → 24 kHz PCM16, with the resampler's delay removed. */
-function toPcmRate(pcm: Int16Array, rate: number): Int16Array {
-  if (rate === PCM_RATE) return pcm;
-  const resampler = new Resampler(rate, PCM_RATE);
-  const input = new Float32Array(pcm.length + Math.ceil((resampler.delaySamples * rate) / PCM_RATE) + 2);
-  pcm16ToFloat(pcm, input.subarray(0, pcm.length));
-  const wide = resampler.process(input);
-  const want = Math.round((pcm.length * PCM_RATE) / rate);
-  const start = Math.min(resampler.delaySamples, wide.length);
-  return floatToPcm16(wide.subarray(start, Math.min(wide.length, start + want)));
 }
 
 /** 600 ms two-tone chime (660 Hz then 880 Hz, −12 dBFS, 10 ms fades), 24 kHz PCM16. */

@@ -6,7 +6,7 @@ import { decodeWav } from "../../demo/local-peer/wav.ts";
 import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, toBase64 } from "./realtime-offerer.ts";
 
-const fixture = useLocalPeer("peer-call-");
+const fixture = useLocalPeer("peer-call-", { speech: "describe" });
 
 /** Starts a call through the server-key multipart form (the worker's path) with `session`. */
 async function callWithSession(session: Record<string, unknown>) {

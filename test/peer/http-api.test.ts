@@ -12,7 +12,7 @@ let clock = Date.parse("2026-11-21T12:00:00Z");
 
 beforeAll(async () => {
   recordings = mkdtempSync(join(tmpdir(), "peer-http-"));
-  peer = await startLocalPeer({ apiKey: KEY, recordings, now: () => clock });
+  peer = await startLocalPeer({ apiKey: KEY, speech: "describe", recordings, now: () => clock });
 });
 afterAll(async () => {
   await peer.close();

@@ -8,7 +8,7 @@ import WebSocket from "ws";
 import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, type ServerEvent, toBase64, withTimeout } from "./realtime-offerer.ts";
 
-const fixture = useLocalPeer("peer-sideband-");
+const fixture = useLocalPeer("peer-sideband-", { speech: "describe" });
 
 async function call(session: Record<string, unknown>) {
   const offerer = fixture.track(new RealtimeOfferer());

@@ -8,7 +8,7 @@ import { speechTestFile } from "../fixtures/speech-corpus.ts";
 import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, toBase64 } from "./realtime-offerer.ts";
 
-const fixture = useLocalPeer("peer-voice-");
+const fixture = useLocalPeer("peer-voice-", { speech: "describe" });
 
 async function manualCall(audio: "RecvOnly" | "SendRecv") {
   const offerer = new RealtimeOfferer({ audio });

@@ -211,10 +211,20 @@ export class CallSession {
       modality,
       ...(instructions !== undefined ? { instructions } : {}),
       heard: turn?.samples ?? null,
-      transcript: turn?.transcript ?? null,
+      transcript: turn?.transcript ?? Promise.resolve(this.#latestUserText()),
     });
     if (!error) this.#unanswered = null;
     return error;
+  }
+
+  /** The text of the newest item when it is a user text message (`conversation.item.create`), else null. */
+  #latestUserText(): string | null {
+    const last = this.conversation.lastId ? this.conversation.get(this.conversation.lastId) : undefined;
+    if (last?.type !== "message" || last.role !== "user" || !Array.isArray(last.content)) return null;
+    const texts = (last.content as Array<{ type?: string; text?: unknown }>)
+      .filter((part) => part.type === "input_text" && typeof part.text === "string")
+      .map((part) => part.text as string);
+    return texts.length > 0 ? texts.join(" ") : null;
   }
 
   /**

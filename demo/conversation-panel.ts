@@ -249,7 +249,8 @@ export class ConversationPanel {
     this.#empty.hidden = true;
     const row: Row = { itemId, role, element, text, timing, media, speechEnd: null };
     this.#rows.set(itemId, row);
-    element.scrollIntoView?.({ block: "nearest" });
+    // Scroll the list, not the page, to the newest row.
+    this.#list.scrollTop = this.#list.scrollHeight;
     return row;
   }
 

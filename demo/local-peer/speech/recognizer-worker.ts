@@ -6,7 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { Resampler } from "../../../worklet/dsp/resampler.ts";
 import { loadPocketSphinx, POCKETSPHINX_RATE, type PocketSphinxDecoder } from "./pocketsphinx.ts";
-import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./recognizer-messages.ts";
+import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./worker-messages.ts";
 
 const INPUT_RATE = 24_000;
 

@@ -12,7 +12,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { PocketSphinxPaths } from "./pocketsphinx.ts";
-import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./recognizer-messages.ts";
+import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./worker-messages.ts";
 
 /** One transcribed turn. */
 export interface Transcript {

@@ -7,9 +7,9 @@
  * One worker is shared by every call and started on first use; idle, it does not keep the process alive.
  */
 import { Worker } from "node:worker_threads";
-import type { FliteVoice, FromSynthesizer, ToSynthesizer } from "./synthesizer-messages.ts";
+import type { FliteVoice, FromSynthesizer, ToSynthesizer } from "./worker-messages.ts";
 
-export type { FliteVoice } from "./synthesizer-messages.ts";
+export type { FliteVoice } from "./worker-messages.ts";
 
 /** Synthesised speech: mono PCM16 at `sampleRate` Hz. */
 export interface Speech {

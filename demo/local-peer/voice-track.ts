@@ -6,6 +6,7 @@
  * utterance actually went out (what `conversation.item.truncate` and the transcript reflect).
  */
 import type { Track } from "node-datachannel";
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
 import { encodeMulaw } from "./g711.ts";
 import { OPUS_FRAME_SAMPLES, OPUS_RATE, OpusFrameEncoder } from "./opus.ts";
 import { buildRtp } from "./rtp.ts";
@@ -121,7 +122,7 @@ export class VoiceTrack {
   speak(
     samples: Int16Array,
     onEnd: (end: UtteranceEnd, playedMs: number) => void,
-    sampleRate = 24_000,
+    sampleRate = PCM_RATE,
   ): number {
     this.stop();
     const pcm = resamplePcm16(samples, sampleRate, this.#clockRate);

@@ -11,6 +11,7 @@
  * the console, and every transcription rejects with a `RecognizerUnavailableError`; nothing crashes.
  */
 import { Worker } from "node:worker_threads";
+import { PCM_RATE } from "../../../worker/schema/protocol.ts";
 import type { PocketSphinxPaths } from "./pocketsphinx.ts";
 import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./worker-messages.ts";
 
@@ -59,7 +60,6 @@ export class RecognizerUnavailableError extends Error {
   override readonly name = "RecognizerUnavailableError";
 }
 
-const SAMPLE_RATE = 24_000;
 let warned = false;
 
 /**
@@ -192,7 +192,7 @@ class WorkerRecognizer implements Recognizer {
     else
       pending.resolve({
         text: message.text,
-        durationMs: (message.samples / SAMPLE_RATE) * 1000,
+        durationMs: (message.samples / PCM_RATE) * 1000,
         latencyMs: performance.now() - pending.endedAt,
       });
   }

@@ -1,11 +1,12 @@
 /**
  * Speech recognition for the local peer: PocketSphinx (Debian `libpocketsphinx3` + `pocketsphinx-en-us`) in a
- * worker thread, fed the peer's 24 kHz mono PCM16 turns. A development stand-in, not OpenAI's quality: ≈ 25 %
- * word error rate on clean human prompts, real-time factor ≈ 0.2 on one core, ≈ 100 MB resident.
+ * worker thread, fed the peer's 24 kHz mono PCM16 turns. A development stand-in, not OpenAI's quality: ≈ 67 %
+ * word error rate on 8 kHz telephone prompts, ≈ 14 % on Flite's voice, real-time factor ≈ 0.2 on one core,
+ * ≈ 100 MB resident (`bench/speech.bench.ts`).
  *
  * The final text is produced at commit, never as partials: PocketSphinx's partial hypotheses rewrite earlier
  * words. A turn can be given whole (`transcribe`) or streamed while the user speaks (`stream`), which leaves
- * only the finalisation (≈ 150 ms) for the commit.
+ * only the finalisation (≈ 25 ms of CPU) for the commit: use `stream` when the latency matters.
  *
  * When the library or the model is missing the recognizer is `available: false` with a `reason`, says so once on
  * the console, and every transcription rejects with a `RecognizerUnavailableError`; nothing crashes.

@@ -180,4 +180,23 @@ describe("Opus voice", () => {
     expect(track.packets).toHaveLength(5);
     expect(parseRtp(track.packets[0] as Uint8Array)?.payload).toHaveLength(160);
   });
+
+  it("lengthens the utterance being sent with append, on one continuous RTP timeline", async () => {
+    const track = sink();
+    const voice = new VoiceTrack(track, 111, 7, "opus");
+    expect(voice.append(new Int16Array(2400))).toBeNull();
+    const done = new Promise<[UtteranceEnd, number]>((resolve) =>
+      voice.speak(new Int16Array(2400), (end, ms) => resolve([end, ms])),
+    );
+    // 100 ms, then 150 ms more at 48 kHz while the first part plays.
+    expect(voice.append(new Int16Array(7200), 48_000)).toBe(260);
+    const [end, playedMs] = await done;
+    expect(end).toBe("completed");
+    expect(playedMs).toBe(250);
+    expect(track.packets).toHaveLength(13);
+    const stamps = track.packets.map((p) => parseRtp(p)?.timestamp ?? 0);
+    for (let i = 1; i < stamps.length; i++)
+      expect(((stamps[i] as number) - (stamps[i - 1] as number)) >>> 0).toBe(960);
+    voice.close();
+  });
 });

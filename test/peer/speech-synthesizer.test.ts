@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRecognizer, type Recognizer } from "../../demo/local-peer/speech/recognizer.ts";
 import { resamplePcm16 } from "../../demo/local-peer/speech/resample-pcm16.ts";
-import { closeSynthesizer, synthesize } from "../../demo/local-peer/speech/synthesizer.ts";
+import { closeSynthesizer, splitSentences, synthesize } from "../../demo/local-peer/speech/synthesizer.ts";
 import { corpusWordErrorRate } from "../fixtures/wer.ts";
 
 const SENTENCES = [
@@ -66,5 +66,21 @@ describe("speech synthesizer (Flite)", () => {
       synthesize("Yes. And a much longer sentence after it."),
     ]);
     expect(long.pcm.length).toBeGreaterThan(short.pcm.length * 2);
+  });
+
+  it("splits answers into sentences, joining fragments too short to be worth a request", () => {
+    expect(splitSentences("It is 10:10 PM. You asked me the time!  Anything else?")).toEqual([
+      "It is 10:10 PM.",
+      "You asked me the time!",
+      "Anything else?",
+    ]);
+    expect(splitSentences("Yes. No. The weather is sunny; and warm too.")).toEqual([
+      "Yes. No. The weather is sunny;",
+      "and warm too.",
+    ]);
+    // A short tail joins the sentence before it.
+    expect(splitSentences("The weather is sunny. Warm too.")).toEqual(["The weather is sunny. Warm too."]);
+    expect(splitSentences("   ")).toEqual([]);
+    expect(splitSentences("ok")).toEqual(["ok"]);
   });
 });

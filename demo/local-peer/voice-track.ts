@@ -6,6 +6,7 @@
  * utterance actually went out (what `conversation.item.truncate` and the transcript reflect).
  */
 import type { Track } from "node-datachannel";
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
 import { encodeMulaw } from "./g711.ts";
 import { OPUS_FRAME_SAMPLES, OPUS_RATE, OpusFrameEncoder } from "./opus.ts";
 import { buildRtp } from "./rtp.ts";
@@ -69,6 +70,7 @@ export class VoiceTrack {
   #timer: NodeJS.Timeout | undefined;
   #finish: ((end: UtteranceEnd, playedMs: number) => void) | undefined;
   #playedMs = 0;
+  #utterance: { pcm: Int16Array; sent: number } | null = null;
   readonly stats: VoiceStats = { packetsSent: 0, bytesSent: 0, utterances: 0 };
 
   /**
@@ -121,25 +123,28 @@ export class VoiceTrack {
   speak(
     samples: Int16Array,
     onEnd: (end: UtteranceEnd, playedMs: number) => void,
-    sampleRate = 24_000,
+    sampleRate = PCM_RATE,
   ): number {
     this.stop();
-    const pcm = resamplePcm16(samples, sampleRate, this.#clockRate);
-    const durationMs = (pcm.length / this.#clockRate) * 1000;
+    const utterance = { pcm: resamplePcm16(samples, sampleRate, this.#clockRate), sent: 0 };
+    this.#utterance = utterance;
     const frameSamples = this.#frameSamples;
-    const packets = Math.ceil(pcm.length / frameSamples);
     const started = performance.now();
     // The RTP clock follows the wall clock across silences, so the receiver's jitter buffer sees real gaps.
     const firstTimestamp =
       this.#timestampBase + Math.round(((started - this.#epoch) * this.#clockRate) / 1000);
-    let sent = 0;
     const frame = new Int16Array(frameSamples);
     this.#finish = onEnd;
     this.#playedMs = 0;
     this.stats.utterances++;
     const pump = () => {
+      // Read each time: `append` may have lengthened the utterance.
+      const { pcm } = utterance;
+      const packets = Math.ceil(pcm.length / frameSamples);
+      const durationMs = (pcm.length / this.#clockRate) * 1000;
       const due = Math.min(packets, Math.floor((performance.now() - started) / PACKET_MS) + 1);
-      for (; sent < due; sent++) {
+      for (; utterance.sent < due; utterance.sent++) {
+        const sent = utterance.sent;
         // The last frame is padded with zeros (silence) to a whole packet.
         frame.fill(0);
         frame.set(pcm.subarray(sent * frameSamples, (sent + 1) * frameSamples));
@@ -159,11 +164,30 @@ export class VoiceTrack {
         }
         this.#playedMs = Math.min(durationMs, (sent + 1) * PACKET_MS);
       }
-      if (sent >= packets) this.#end("completed");
+      if (utterance.sent >= packets) this.#end("completed");
     };
     this.#timer = setInterval(pump, PACKET_MS / 2);
     pump();
-    return packets * PACKET_MS;
+    return Math.ceil(utterance.pcm.length / frameSamples) * PACKET_MS;
+  }
+
+  /**
+   * Lengthens the utterance being sent (the next sentence of an answer synthesised sentence by sentence, so the
+   * first can start before the rest exists). Returns the utterance's new duration in ms, or null when nothing is
+   * playing (it already ended: call `speak` instead).
+   * @throws RangeError when `sampleRate` is outside 8000–192000.
+   */
+  append(samples: Int16Array, sampleRate = PCM_RATE): number | null {
+    const utterance = this.#utterance;
+    if (!this.#timer || !utterance) return null;
+    const more = resamplePcm16(samples, sampleRate, this.#clockRate);
+    // A partly filled last frame that already went out (zero-padded) keeps its slot on the timeline.
+    const kept = Math.max(utterance.pcm.length, utterance.sent * this.#frameSamples);
+    const joined = new Int16Array(kept + more.length);
+    joined.set(utterance.pcm);
+    joined.set(more, kept);
+    utterance.pcm = joined;
+    return Math.ceil(joined.length / this.#frameSamples) * PACKET_MS;
   }
 
   /** Stops the current utterance at once; returns false when nothing was playing. */
@@ -191,6 +215,7 @@ export class VoiceTrack {
   #end(end: UtteranceEnd): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#utterance = null;
     const finish = this.#finish;
     this.#finish = undefined;
     finish?.(end, this.#playedMs);

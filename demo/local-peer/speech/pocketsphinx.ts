@@ -16,9 +16,11 @@ export interface PocketSphinxPaths {
   baseLibrary?: string;
   /** Model folder holding `en-us/` (acoustic model), `en-us.lm.bin` and `cmudict-en-us.dict`. */
   modelDir?: string;
+  /** Extra decoder arguments (`["-beam", "1e-60"]` …), appended after the model's. */
+  args?: string[];
 }
 
-export const DEFAULT_POCKETSPHINX_PATHS: Required<PocketSphinxPaths> = {
+export const DEFAULT_POCKETSPHINX_PATHS: Required<Omit<PocketSphinxPaths, "args">> = {
   library: "libpocketsphinx.so.3",
   baseLibrary: "libsphinxbase.so.3",
   modelDir: "/usr/share/pocketsphinx/model/en-us",
@@ -48,6 +50,7 @@ export interface PocketSphinxDecoder {
  */
 export function loadPocketSphinx(paths: PocketSphinxPaths = {}): PocketSphinxDecoder {
   const { library, baseLibrary, modelDir } = { ...DEFAULT_POCKETSPHINX_PATHS, ...paths };
+  const extra = paths.args ?? [];
   const model = {
     hmm: join(modelDir, "en-us"),
     lm: join(modelDir, "en-us.lm.bin"),
@@ -79,7 +82,26 @@ export function loadPocketSphinx(paths: PocketSphinxPaths = {}): PocketSphinxDec
   const getHyp = ps.func("const char *ps_get_hyp(void *ps, _Out_ int32_t *score)");
   const psFree = ps.func("int ps_free(void *ps)");
   // `-logfn /dev/null`: the library otherwise writes hundreds of lines of configuration dump to stderr.
-  const argv = ["-hmm", model.hmm, "-lm", model.lm, "-dict", model.dict, "-logfn", "/dev/null"];
+  // Measured on 24 Asterisk prompts, extra `args` come later and override these:
+  // `-maxhmmpf 3000` caps the active HMMs per frame: 40 % less CPU for one more error in 199 words.
+  // `-fwdflat no` skips the flat-lexicon second pass that `ps_end_utt` runs over the whole turn: finalising a
+  // streamed turn drops from 219 to 24 ms of CPU (p50) at the same WER (66.8 %); a whole turn decoded at once
+  // loses 1.5 points (66.8 → 68.3 %) for 25 % less CPU.
+  const argv = [
+    "-hmm",
+    model.hmm,
+    "-lm",
+    model.lm,
+    "-dict",
+    model.dict,
+    "-logfn",
+    "/dev/null",
+    "-maxhmmpf",
+    "3000",
+    "-fwdflat",
+    "no",
+    ...extra,
+  ];
   const config = parse(null, psArgs(), argv.length, argv, 1);
   if (!config) throw new Error("PocketSphinx rejected its configuration");
   const decoder = init(config);

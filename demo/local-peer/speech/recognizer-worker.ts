@@ -4,11 +4,12 @@
  * time. Each turn's 24 kHz audio is resampled to 16 kHz with the project's own `Resampler`.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { PCM_RATE } from "../../../worker/schema/protocol.ts";
 import { Resampler } from "../../../worklet/dsp/resampler.ts";
 import { loadPocketSphinx, POCKETSPHINX_RATE, type PocketSphinxDecoder } from "./pocketsphinx.ts";
-import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./recognizer-messages.ts";
+import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./worker-messages.ts";
 
-const INPUT_RATE = 24_000;
+const INPUT_RATE = PCM_RATE;
 
 /** One turn: 16 kHz audio not yet given to the decoder, and whether its last audio has arrived. */
 interface Turn {

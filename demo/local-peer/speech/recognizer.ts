@@ -1,18 +1,20 @@
 /**
  * Speech recognition for the local peer: PocketSphinx (Debian `libpocketsphinx3` + `pocketsphinx-en-us`) in a
- * worker thread, fed the peer's 24 kHz mono PCM16 turns. A development stand-in, not OpenAI's quality: ≈ 25 %
- * word error rate on clean human prompts, real-time factor ≈ 0.2 on one core, ≈ 100 MB resident.
+ * worker thread, fed the peer's 24 kHz mono PCM16 turns. A development stand-in, not OpenAI's quality: ≈ 67 %
+ * word error rate on 8 kHz telephone prompts, ≈ 14 % on Flite's voice, real-time factor ≈ 0.2 on one core,
+ * ≈ 100 MB resident (`bench/speech.bench.ts`).
  *
  * The final text is produced at commit, never as partials: PocketSphinx's partial hypotheses rewrite earlier
  * words. A turn can be given whole (`transcribe`) or streamed while the user speaks (`stream`), which leaves
- * only the finalisation (≈ 150 ms) for the commit.
+ * only the finalisation (≈ 25 ms of CPU) for the commit: use `stream` when the latency matters.
  *
  * When the library or the model is missing the recognizer is `available: false` with a `reason`, says so once on
  * the console, and every transcription rejects with a `RecognizerUnavailableError`; nothing crashes.
  */
 import { Worker } from "node:worker_threads";
+import { PCM_RATE } from "../../../worker/schema/protocol.ts";
 import type { PocketSphinxPaths } from "./pocketsphinx.ts";
-import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./recognizer-messages.ts";
+import type { FromRecognizer, RecognizerWorkerData, ToRecognizer } from "./worker-messages.ts";
 
 /** One transcribed turn. */
 export interface Transcript {
@@ -59,7 +61,6 @@ export class RecognizerUnavailableError extends Error {
   override readonly name = "RecognizerUnavailableError";
 }
 
-const SAMPLE_RATE = 24_000;
 let warned = false;
 
 /**
@@ -192,7 +193,7 @@ class WorkerRecognizer implements Recognizer {
     else
       pending.resolve({
         text: message.text,
-        durationMs: (message.samples / SAMPLE_RATE) * 1000,
+        durationMs: (message.samples / PCM_RATE) * 1000,
         latencyMs: performance.now() - pending.endedAt,
       });
   }

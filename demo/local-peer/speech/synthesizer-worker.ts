@@ -12,7 +12,7 @@ import { WASI } from "node:wasi";
 import { parentPort } from "node:worker_threads";
 import { decodeWav } from "../wav.ts";
 import { resamplePcm16 } from "./resample-pcm16.ts";
-import type { FromSynthesizer, ToSynthesizer } from "./synthesizer-messages.ts";
+import type { FromSynthesizer, ToSynthesizer } from "./worker-messages.ts";
 
 /** The part of the WebAssembly JS API used here (the project's `lib` setting has no DOM or WebAssembly types). */
 interface WasmApi {

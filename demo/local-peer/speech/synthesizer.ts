@@ -7,9 +7,9 @@
  * One worker is shared by every call and started on first use; idle, it does not keep the process alive.
  */
 import { Worker } from "node:worker_threads";
-import type { FliteVoice, FromSynthesizer, ToSynthesizer } from "./synthesizer-messages.ts";
+import type { FliteVoice, FromSynthesizer, ToSynthesizer } from "./worker-messages.ts";
 
-export type { FliteVoice } from "./synthesizer-messages.ts";
+export type { FliteVoice } from "./worker-messages.ts";
 
 /** Synthesised speech: mono PCM16 at `sampleRate` Hz. */
 export interface Speech {
@@ -88,6 +88,33 @@ export function synthesize(text: string, options: SynthesizeOptions = {}): Promi
       sampleRate,
     } satisfies ToSynthesizer);
   });
+}
+
+/**
+ * Splits an answer into sentences (after `.`, `!`, `?` or `;` followed by a space), so the first can be
+ * synthesised and sent while the rest is still being synthesised (`VoiceTrack.append`). Fragments shorter than
+ * `minChars` join the next one: a lone "Yes." costs a request for 0.3 s of audio.
+ */
+export function splitSentences(text: string, minChars = 12): string[] {
+  const pieces = text
+    .replace(/\s+/g, " ")
+    .trim()
+    .split(/(?<=[.!?;])\s+/)
+    .filter((p) => p !== "");
+  const sentences: string[] = [];
+  let pending = "";
+  for (const piece of pieces) {
+    pending = pending ? `${pending} ${piece}` : piece;
+    if (pending.length >= minChars) {
+      sentences.push(pending);
+      pending = "";
+    }
+  }
+  if (pending) {
+    if (sentences.length > 0) sentences[sentences.length - 1] += ` ${pending}`;
+    else sentences.push(pending);
+  }
+  return sentences;
 }
 
 /** Stops the shared worker (tests, shutdown); the next `synthesize` starts a new one. */

@@ -80,7 +80,7 @@ export class ResponseLifecycle {
   #active: ActiveResponse | null = null;
   #lastResponseId: string | null = null;
   /** Function outputs added since the last response. */
-  #toolOutputs: Array<{ call_id: string; output: string }> = [];
+  #toolOutputs: Array<{ call_id: string; name?: string; output: string }> = [];
   /** The input the previous response read, for cached tokens. */
   #previousInput: { text_tokens: number; audio_tokens: number } | null = null;
   /** Milliseconds of assistant audio in the conversation (input audio of later responses). */
@@ -99,7 +99,11 @@ export class ResponseLifecycle {
 
   /** Remembers a `function_call_output` item for the next response. */
   addToolOutput(callId: string, output: string): void {
-    this.#toolOutputs.push({ call_id: callId, output });
+    const call = this.#options.conversation
+      .items()
+      .find((item) => item.type === "function_call" && item.call_id === callId);
+    const name = typeof call?.name === "string" ? call.name : undefined;
+    this.#toolOutputs.push({ call_id: callId, ...(name ? { name } : {}), output });
   }
 
   /** Starts a response; an error when one is already in progress. */
@@ -203,6 +207,7 @@ export class ResponseLifecycle {
       transcript,
       instructions: input.instructions ?? session.instructions,
       tools: (session.tools as ToolDefinition[]).filter((tool) => tool.type === "function"),
+      toolChoice: session.tool_choice,
       now: Date.now(),
       toolOutputs,
       heard: input.heard,

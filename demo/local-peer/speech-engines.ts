@@ -8,6 +8,7 @@
 import { PCM_RATE } from "../../worker/schema/protocol.ts";
 import { rmsDbfs } from "./audio-level.ts";
 import { OPUS_RATE } from "./opus.ts";
+import { reply } from "./speech/assistant.ts";
 import { createRecognizer } from "./speech/recognizer.ts";
 import { closeSynthesizer, synthesize } from "./speech/synthesizer.ts";
 
@@ -37,8 +38,10 @@ export interface ReplyContext {
   tools: ReadonlyArray<ToolDefinition>;
   /** Unix milliseconds. */
   now: number;
+  /** GA `tool_choice` of the session. */
+  toolChoice?: unknown;
   /** Outputs of function calls since the last response (`conversation.item.create` of `function_call_output`). */
-  toolOutputs?: ReadonlyArray<{ call_id: string; output: string }>;
+  toolOutputs?: ReadonlyArray<{ call_id: string; name?: string; output: string }>;
   /** The latest turn's audio (24 kHz PCM16), for engines that describe it instead of reading words. */
   heard?: Int16Array | null;
 }
@@ -109,7 +112,7 @@ export function createSpeechEngines(): SpeechEngines {
       const speech = await synthesize(text, { sampleRate: OPUS_RATE });
       return { pcm: speech.pcm, sampleRate: speech.sampleRate };
     },
-    reply: basicReply,
+    reply: assistantReply,
     close: async () => {
       await (await loading).close();
       await closeSynthesizer();
@@ -117,31 +120,15 @@ export function createSpeechEngines(): SpeechEngines {
   };
 }
 
-/**
- * A few fixed intents over the transcript: the time, the instructions, a session tool named in the words
- * (called with `{}`), the output of a tool call, else an echo of what was heard.
- */
-export function basicReply(context: ReplyContext): Reply {
+/** The built-in assistant (`speech/assistant.ts`) over a response's context. */
+export function assistantReply(context: ReplyContext): Reply {
   const output = context.toolOutputs?.at(-1);
-  if (output) return { type: "text", text: `The tool answered: ${output.output.slice(0, 400)}` };
-  const heard = (context.transcript ?? "").trim().toLowerCase();
-  if (heard === "") return { type: "text", text: "I heard you, but could not make out the words." };
-  const spoken = heard.replace(/[^a-z0-9 ]/g, " ");
-  for (const tool of context.tools) {
-    if (!tool.name) continue;
-    const name = tool.name.toLowerCase().replace(/[_-]+/g, " ");
-    if (spoken.includes(name)) return { type: "function_call", name: tool.name, arguments: "{}" };
-  }
-  if (/\btime\b/.test(spoken)) {
-    const time = new Date(context.now).toISOString().slice(11, 16);
-    return { type: "text", text: `It is ${time} UTC.` };
-  }
-  if (/\binstructions?\b/.test(spoken))
-    return {
-      type: "text",
-      text: context.instructions
-        ? `My instructions are: ${context.instructions.slice(0, 400)}`
-        : "I have no instructions.",
-    };
-  return { type: "text", text: `You said: ${heard}.` };
+  return reply({
+    transcript: context.transcript,
+    instructions: context.instructions,
+    tools: context.tools,
+    toolChoice: context.toolChoice,
+    now: new Date(context.now),
+    functionOutput: output ? { ...(output.name ? { name: output.name } : {}), output: output.output } : null,
+  });
 }

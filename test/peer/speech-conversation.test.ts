@@ -7,7 +7,7 @@
 import { expect, it } from "vitest";
 import { synthesize } from "../../demo/local-peer/speech/synthesizer.ts";
 import type { SpeechEngines } from "../../demo/local-peer/speech-engines.ts";
-import { basicReply } from "../../demo/local-peer/speech-engines.ts";
+import { assistantReply } from "../../demo/local-peer/speech-engines.ts";
 import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, type ServerEvent, toBase64 } from "./realtime-offerer.ts";
 
@@ -102,7 +102,7 @@ it("calls a session tool the user names and answers its output", async () => {
         type: "function",
         name: "get_weather",
         description: "The weather in a city",
-        parameters: { type: "object", properties: {} },
+        parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
       },
     ],
   });
@@ -111,18 +111,21 @@ it("calls a session tool the user names and answers its output", async () => {
     item: {
       type: "message",
       role: "user",
-      content: [{ type: "input_text", text: "Please get weather now" }],
+      content: [{ type: "input_text", text: "What is the weather in Paris" }],
     },
   });
   offerer.send({ type: "response.create" });
   const args = await offerer.next("response.function_call_arguments.done");
-  expect(args).toMatchObject({ name: "get_weather", arguments: "{}" });
+  expect(args).toMatchObject({ name: "get_weather" });
+  expect(JSON.parse(String(args.arguments))).toEqual({ city: expect.stringMatching(/^paris$/i) });
+  const deltas = offerer.events.filter((e) => e.type === "response.function_call_arguments.delta");
+  expect(deltas.map((e) => e.delta).join("")).toBe(args.arguments);
   const added = offerer.events.find((e) => e.type === "response.output_item.added") as ServerEvent;
   expect(added.item).toMatchObject({ type: "function_call", name: "get_weather", call_id: args.call_id });
   const first = await offerer.next("response.done");
   expect((first.response as { output: Array<{ type: string; arguments: string }> }).output[0]).toMatchObject({
     type: "function_call",
-    arguments: "{}",
+    arguments: args.arguments,
   });
   const from = offerer.events.length;
   offerer.send({
@@ -133,7 +136,7 @@ it("calls a session tool the user names and answers its output", async () => {
   const second = await offerer.next("response.done", () => true, from);
   expect(
     (second.response as { output: Array<{ content: Array<{ text: string }> }> }).output[0]?.content[0]?.text,
-  ).toBe('The tool answered: {"sky":"clear"}');
+  ).toMatch(/^The get weather result is: .*clear/);
 });
 
 it("keeps only the spoken words when the voice is cut mid-utterance, and truncates on request", async () => {
@@ -181,7 +184,7 @@ it("reports transcription as failed when the recognizer is missing, and keeps th
       transcribe: () => Promise.reject(new Error("unavailable")),
     },
     synthesize: null,
-    reply: basicReply,
+    reply: assistantReply,
   };
   const peer = await startLocalPeer({ apiKey: PEER_KEY, recordings: fixture.recordings, speech: engines });
   try {

@@ -16,7 +16,7 @@ import { type InputStats, InputTurns, type Turn } from "./input-turns.ts";
 import type { Recorder } from "./recorder.ts";
 import { ResponseLifecycle, type ResponseStats, type Voice } from "./response-lifecycle.ts";
 import { type EffectiveSession, mergeSession } from "./session-config.ts";
-import { describingEngines, type SpeechEngines } from "./speech-engines.ts";
+import { describingEngines, type RecognizerStream, type SpeechEngines } from "./speech-engines.ts";
 
 export { MIN_COMMIT_SAMPLES, type Turn } from "./input-turns.ts";
 export type { Voice } from "./response-lifecycle.ts";
@@ -64,6 +64,8 @@ export class CallSession {
   /** The latest turn not yet answered by a response: its audio and its transcript (when transcribing). */
   #unanswered: { samples: Int16Array; transcript: Promise<string | null> | null } | null = null;
   #userAudioMs = 0;
+  /** The server VAD turn being recognised while it is spoken. */
+  #stream: RecognizerStream | null = null;
   #closed = false;
 
   constructor(options: CallSessionOptions) {
@@ -79,6 +81,17 @@ export class CallSession {
       emit,
       onSpeechStarted: () => this.#responses.interrupt(),
       onTurn: (turn, samples, createResponse) => this.#turnCommitted(turn, samples, createResponse),
+      onTurnAudio: (samples, first) => {
+        if (first) {
+          this.#stream?.cancel();
+          this.#stream = this.#engines.recognizer.stream?.() ?? null;
+        }
+        this.#stream?.write(samples);
+      },
+      onTurnAbandoned: () => {
+        this.#stream?.cancel();
+        this.#stream = null;
+      },
     });
     this.#responses = new ResponseLifecycle({
       conversation: this.conversation,
@@ -130,6 +143,8 @@ export class CallSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stream?.cancel();
+    this.#stream = null;
     this.#responses.close();
     this.#options.voice()?.stop();
     this.#options.recorder.write(`${this.#options.callId}.wav`, this.#inputs.input.slice());
@@ -234,7 +249,15 @@ export class CallSession {
    */
   #turnCommitted(turn: Turn, samples: Int16Array, createResponse: boolean): void {
     this.#userAudioMs += turn.audio_end_ms - turn.audio_start_ms;
-    const transcript = this.#transcribe(turn, samples, Boolean(this.session.audio.input.transcription));
+    // A server VAD turn was streamed to the recognizer while spoken: only its finalisation is left.
+    const stream = turn.source === "server_vad" ? this.#stream : null;
+    this.#stream = null;
+    const transcript = this.#transcribe(
+      turn,
+      samples,
+      Boolean(this.session.audio.input.transcription),
+      stream,
+    );
     this.#unanswered = { samples, transcript };
     if (createResponse && !this.#responses.activeId)
       this.#createResponse(this.session.output_modalities[0] === "text" ? "text" : "audio");
@@ -245,20 +268,26 @@ export class CallSession {
    * does after `input_audio_buffer.committed`. The final text is sent at once: PocketSphinx's partial hypotheses
    * rewrite earlier words, so streaming them would show text that later changes.
    */
-  async #transcribe(turn: Turn, samples: Int16Array, announce: boolean): Promise<string | null> {
+  async #transcribe(
+    turn: Turn,
+    samples: Int16Array,
+    announce: boolean,
+    stream: RecognizerStream | null,
+  ): Promise<string | null> {
     const where = { item_id: turn.item_id, content_index: 0 };
     const recognizer = this.#engines.recognizer;
     const seconds = samples.length / PCM_RATE;
+    const recognise = () => (stream ? stream.finish() : recognizer.transcribe(samples));
     if (!announce)
       return recognizer.available
-        ? recognizer.transcribe(samples).then(
+        ? recognise().then(
             (t) => t.text,
             () => null,
           )
         : null;
     try {
       if (!recognizer.available) throw new Error(recognizer.reason ?? "no speech recognizer is installed");
-      const { text } = await recognizer.transcribe(samples);
+      const { text } = await recognise();
       if (this.#closed) return text;
       this.stats.transcriptions++;
       if (text !== "")

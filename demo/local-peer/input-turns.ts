@@ -52,6 +52,13 @@ export interface InputTurnsOptions {
   emit: (type: string, fields: Record<string, unknown>) => void;
   /** Server VAD heard the user start speaking (barge-in point). */
   onSpeechStarted: () => void;
+  /**
+   * Audio of a server VAD turn while it is spoken, for streaming recognition: `first` marks the turn's start
+   * (the audio from `audio_start_ms`, prefix padding included); later calls carry each new chunk.
+   */
+  onTurnAudio?: (samples: Int16Array, first: boolean) => void;
+  /** The turn being spoken will not be committed by server VAD (cleared, or committed by the client). */
+  onTurnAbandoned?: () => void;
   /** A turn was committed; `createResponse` is true when server VAD's `create_response` asks for a reply. */
   onTurn: (turn: Turn, samples: Int16Array, createResponse: boolean) => void;
 }
@@ -73,6 +80,8 @@ export class InputTurns {
   /** Item id announced by `speech_started`, reused by the matching `speech_stopped` and `committed`. */
   #speechItemId: string | null = null;
   #speechStart = 0;
+  /** True between `speech_started` and `speech_stopped`. */
+  #turnOpen = false;
 
   constructor(session: EffectiveSession, options: InputTurnsOptions) {
     this.#options = options;
@@ -147,6 +156,7 @@ export class InputTurns {
     this.#speechItemId = null;
     this.#vad?.reset(this.input.length);
     this.#options.stats.speech = false;
+    this.#abandonTurn();
     this.#commit(this.input.bufferStart, this.input.length, itemId, "commit");
     return null;
   }
@@ -158,6 +168,7 @@ export class InputTurns {
     this.#speechItemId = null;
     this.#options.stats.speech = false;
     this.#options.stats.buffered_samples = 0;
+    this.#abandonTurn();
     this.#options.emit("input_audio_buffer.cleared", {});
   }
 
@@ -167,17 +178,29 @@ export class InputTurns {
     stats.samples = this.input.length;
     stats.buffered_samples = this.input.buffered;
     if (!this.#vad) return start;
+    const wasOpen = this.#turnOpen;
+    let boundaries = 0;
     for (const boundary of this.#vad.push(samples, start)) {
+      boundaries++;
       if (boundary.type === "speechstart") this.#speechStarted(boundary.sample);
       else this.#speechStopped(boundary.sample);
     }
+    if (wasOpen && this.#turnOpen && boundaries === 0) this.#options.onTurnAudio?.(samples, false);
     return start;
+  }
+
+  #abandonTurn(): void {
+    if (!this.#turnOpen) return;
+    this.#turnOpen = false;
+    this.#options.onTurnAbandoned?.();
   }
 
   #speechStarted(sample: number): void {
     this.#options.stats.speech = true;
     this.#speechStart = Math.max(sample, this.input.bufferStart);
     this.#speechItemId = newId("item");
+    this.#turnOpen = true;
+    this.#options.onTurnAudio?.(this.input.slice(this.#speechStart, this.input.length), true);
     this.#options.emit("input_audio_buffer.speech_started", {
       audio_start_ms: Math.round(this.#speechStart / SAMPLES_PER_MS),
       item_id: this.#speechItemId,
@@ -187,6 +210,7 @@ export class InputTurns {
 
   #speechStopped(sample: number): void {
     this.#options.stats.speech = false;
+    this.#turnOpen = false;
     const itemId = this.#speechItemId ?? newId("item");
     this.#speechItemId = null;
     const end = Math.min(Math.max(sample, this.#speechStart), this.input.length);

@@ -9,7 +9,7 @@ import { PCM_RATE } from "../../worker/schema/protocol.ts";
 import { rmsDbfs } from "./audio-level.ts";
 import { OPUS_RATE } from "./opus.ts";
 import { reply } from "./speech/assistant.ts";
-import { createRecognizer } from "./speech/recognizer.ts";
+import { createRecognizer, type Recognizer as PocketSphinxRecognizer } from "./speech/recognizer.ts";
 import { closeSynthesizer, synthesize } from "./speech/synthesizer.ts";
 
 /** Speech to text, 24 kHz mono PCM16 in. `available` false (with `reason`) when the engine is missing. */
@@ -17,6 +17,15 @@ export interface Recognizer {
   readonly available: boolean;
   readonly reason?: string;
   transcribe(pcm: Int16Array): Promise<{ text: string }>;
+  /** Opens a turn fed while it is spoken, so only the finalisation is left at commit; null when not possible. */
+  stream?(): RecognizerStream | null;
+}
+
+/** A turn streamed to the recognizer while it is spoken. */
+export interface RecognizerStream {
+  write(pcm: Int16Array): void;
+  finish(): Promise<{ text: string }>;
+  cancel(): void;
 }
 
 /** Text to speech: PCM16 mono at `sampleRate` Hz. */
@@ -90,7 +99,7 @@ export function describingEngines(): SpeechEngines {
  * transcription waits for the load. A missing engine says so once and leaves the peer running.
  */
 export function createSpeechEngines(): SpeechEngines {
-  let loaded: Recognizer | null = null;
+  let loaded: PocketSphinxRecognizer | null = null;
   const loading = createRecognizer().then((recognizer) => {
     loaded = recognizer;
     return recognizer;
@@ -105,6 +114,8 @@ export function createSpeechEngines(): SpeechEngines {
     async transcribe(pcm) {
       return (await loading).transcribe(pcm);
     },
+    // Before the model has loaded, turns are transcribed whole at commit.
+    stream: () => (loaded?.available ? loaded.stream() : null),
   };
   return {
     recognizer,

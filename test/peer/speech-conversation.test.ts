@@ -208,3 +208,45 @@ it("reports transcription as failed when the recognizer is missing, and keeps th
     await peer.close();
   }
 });
+
+it("recognises a server VAD turn while it is spoken and answers soon after it ends", async () => {
+  const offerer = await call({
+    type: "realtime",
+    audio: { input: { transcription: { model: "gpt-4o-transcribe" } } },
+  });
+  const text = "please tell me what time it is";
+  const pcm = await spoken(text);
+  // Paced at 4× real time in 100 ms appends, so the turn streams to the recognizer while it is "spoken".
+  const silence = new Int16Array(24_000);
+  const turn = new Int16Array(pcm.length + silence.length);
+  turn.set(pcm);
+  for (let i = 0; i < turn.length; i += 2400) {
+    offerer.send({ type: "input_audio_buffer.append", audio: toBase64(turn.subarray(i, i + 2400)) });
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const completed = await offerer.next(
+    "conversation.item.input_audio_transcription.completed",
+    () => true,
+    0,
+    20_000,
+  );
+  await offerer.next("output_audio_buffer.started", () => true, 0, 20_000);
+  const id = [...fixture.peer.calls.keys()].at(-1) as string;
+  const sent = fixture.peer.calls.get(id)?.log.sent ?? [];
+  const at = (type: string) => sent.find((e) => e.event.type === type)?.sent_at ?? Number.NaN;
+  const toTranscript =
+    at("conversation.item.input_audio_transcription.completed") - at("input_audio_buffer.speech_stopped");
+  const toVoice = at("output_audio_buffer.started") - at("response.created");
+  console.log(
+    `server VAD turn "${completed.transcript}": speech_stopped → transcription.completed ${toTranscript.toFixed(0)} ms, response.created → first voice ${toVoice.toFixed(0)} ms`,
+  );
+  expect(words(String(completed.transcript))).toContain("time");
+  // Generous bounds for a loaded 2-core machine; the figures above are what to read.
+  expect(toTranscript).toBeLessThan(3000);
+  expect(toVoice).toBeLessThan(4000);
+  const done = await offerer.next("response.done", () => true, 0, 20_000);
+  expect(
+    (done.response as { output: Array<{ content: Array<{ transcript: string }> }> }).output[0]?.content[0]
+      ?.transcript,
+  ).toMatch(/^It is /);
+});

@@ -21,6 +21,9 @@ import { describingEngines, type RecognizerStream, type SpeechEngines } from "./
 export { MIN_COMMIT_SAMPLES, type Turn } from "./input-turns.ts";
 export type { Voice } from "./response-lifecycle.ts";
 
+/** Longest turn streamed to the recognizer while spoken: 30 s at 24 kHz. */
+const MAX_STREAMED_SAMPLES = 30 * PCM_RATE;
+
 export interface CallSessionOptions {
   callId: string;
   session: EffectiveSession;
@@ -66,6 +69,7 @@ export class CallSession {
   #userAudioMs = 0;
   /** The server VAD turn being recognised while it is spoken. */
   #stream: RecognizerStream | null = null;
+  #streamed = 0;
   #closed = false;
 
   constructor(options: CallSessionOptions) {
@@ -85,6 +89,14 @@ export class CallSession {
         if (first) {
           this.#stream?.cancel();
           this.#stream = this.#engines.recognizer.stream?.() ?? null;
+          this.#streamed = 0;
+        }
+        this.#streamed += samples.length;
+        // The recognizer decodes one turn at a time for every call: a turn longer than this is decoded whole
+        // at commit instead of holding it.
+        if (this.#streamed > MAX_STREAMED_SAMPLES) {
+          this.#stream?.cancel();
+          this.#stream = null;
         }
         this.#stream?.write(samples);
       },
@@ -249,8 +261,8 @@ export class CallSession {
    */
   #turnCommitted(turn: Turn, samples: Int16Array, createResponse: boolean): void {
     this.#userAudioMs += turn.audio_end_ms - turn.audio_start_ms;
-    // A server VAD turn was streamed to the recognizer while spoken: only its finalisation is left.
-    const stream = turn.source === "server_vad" ? this.#stream : null;
+    // The turn was streamed to the recognizer while spoken: only its finalisation is left.
+    const stream = this.#stream;
     this.#stream = null;
     const transcript = this.#transcribe(
       turn,

@@ -53,11 +53,12 @@ export interface InputTurnsOptions {
   /** Server VAD heard the user start speaking (barge-in point). */
   onSpeechStarted: () => void;
   /**
-   * Audio of a server VAD turn while it is spoken, for streaming recognition: `first` marks the turn's start
-   * (the audio from `audio_start_ms`, prefix padding included); later calls carry each new chunk.
+   * Audio of the turn being spoken, for streaming recognition: `first` marks the turn's start. With server VAD,
+   * a turn starts at `speech_started` (the audio from `audio_start_ms`, prefix padding included); without it
+   * (the client commits), at the first audio after a commit or clear. Later calls carry each new chunk.
    */
   onTurnAudio?: (samples: Int16Array, first: boolean) => void;
-  /** The turn being spoken will not be committed by server VAD (cleared, or committed by the client). */
+  /** The turn being spoken will not be committed as streamed (cleared, mode changed, cut by a client commit). */
   onTurnAbandoned?: () => void;
   /** A turn was committed; `createResponse` is true when server VAD's `create_response` asks for a reply. */
   onTurn: (turn: Turn, samples: Int16Array, createResponse: boolean) => void;
@@ -91,7 +92,9 @@ export class InputTurns {
 
   /** Applies a (new) session: input format and turn detection. */
   configure(session: EffectiveSession): void {
+    const hadVad = this.#vad !== null;
     this.#session = session;
+    if (hadVad !== (segmenterOptions(session.audio.input.turn_detection) !== null)) this.#abandonTurn();
     this.#decoder.setFormat(session.audio.input.format.type);
     const options = segmenterOptions(session.audio.input.turn_detection);
     if (!options) {
@@ -156,7 +159,10 @@ export class InputTurns {
     this.#speechItemId = null;
     this.#vad?.reset(this.input.length);
     this.#options.stats.speech = false;
-    this.#abandonTurn();
+    // Without server VAD the streamed turn is exactly the buffer being committed; with it, a client commit cuts
+    // across VAD's turn, which is then decoded whole.
+    if (this.#vad) this.#abandonTurn();
+    else this.#turnOpen = false;
     this.#commit(this.input.bufferStart, this.input.length, itemId, "commit");
     return null;
   }
@@ -177,7 +183,11 @@ export class InputTurns {
     const stats = this.#options.stats;
     stats.samples = this.input.length;
     stats.buffered_samples = this.input.buffered;
-    if (!this.#vad) return start;
+    if (!this.#vad) {
+      if (samples.length > 0) this.#options.onTurnAudio?.(samples, !this.#turnOpen);
+      this.#turnOpen = true;
+      return start;
+    }
     const wasOpen = this.#turnOpen;
     let boundaries = 0;
     for (const boundary of this.#vad.push(samples, start)) {

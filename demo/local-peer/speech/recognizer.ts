@@ -46,7 +46,10 @@ export interface Recognizer {
    * @throws RecognizerUnavailableError when `available` is false; Error when the engine fails on this turn.
    */
   transcribe(pcm: Int16Array): Promise<Transcript>;
-  /** Opens a turn to be fed while it is spoken. */
+  /**
+   * Opens a turn to be fed while it is spoken. Every stream must end with `finish` or `cancel`: turns are decoded
+   * in order, so an abandoned stream holds back the turns opened after it.
+   */
   stream(): RecognizerStream;
   /** Stops the worker and frees the decoder; pending transcriptions reject. */
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 /**
  * Speech recognition for the local peer: PocketSphinx (Debian `libpocketsphinx3` + `pocketsphinx-en-us`) in a
  * worker thread, fed the peer's 24 kHz mono PCM16 turns. A development stand-in, not OpenAI's quality: ≈ 67 %
- * word error rate on 8 kHz telephone prompts, ≈ 14 % on Flite's voice, real-time factor ≈ 0.2 on one core,
+ * word error rate on 8 kHz telephone prompts, ≈ 15 % on Flite's voice, real-time factor ≈ 0.2 on one core,
  * ≈ 100 MB resident (`bench/speech.bench.ts`).
  *
  * The final text is produced at commit, never as partials: PocketSphinx's partial hypotheses rewrite earlier

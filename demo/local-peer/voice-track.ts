@@ -71,6 +71,7 @@ export class VoiceTrack {
   #finish: ((end: UtteranceEnd, playedMs: number) => void) | undefined;
   #playedMs = 0;
   #utterance: { pcm: Int16Array; sent: number } | null = null;
+  #closed = false;
   readonly stats: VoiceStats = { packetsSent: 0, bytesSent: 0, utterances: 0 };
 
   /**
@@ -126,6 +127,11 @@ export class VoiceTrack {
     sampleRate = PCM_RATE,
   ): number {
     this.stop();
+    if (this.#closed) {
+      // The call is over: nothing can be sent, and the caller still learns the utterance ended.
+      queueMicrotask(() => onEnd("stopped", 0));
+      return 0;
+    }
     const utterance = { pcm: resamplePcm16(samples, sampleRate, this.#clockRate), sent: 0 };
     this.#utterance = utterance;
     const frameSamples = this.#frameSamples;
@@ -138,37 +144,54 @@ export class VoiceTrack {
     this.#playedMs = 0;
     this.stats.utterances++;
     const pump = () => {
-      // Read each time: `append` may have lengthened the utterance.
-      const { pcm } = utterance;
-      const packets = Math.ceil(pcm.length / frameSamples);
-      const durationMs = (pcm.length / this.#clockRate) * 1000;
-      const due = Math.min(packets, Math.floor((performance.now() - started) / PACKET_MS) + 1);
-      for (; utterance.sent < due; utterance.sent++) {
-        const sent = utterance.sent;
-        // The last frame is padded with zeros (silence) to a whole packet.
-        frame.fill(0);
-        frame.set(pcm.subarray(sent * frameSamples, (sent + 1) * frameSamples));
-        const packet = buildRtp(
-          {
-            payloadType: this.#payloadType,
-            marker: sent === 0,
-            sequence: this.#sequence++,
-            timestamp: firstTimestamp + sent * frameSamples,
-            ssrc: this.#ssrc,
-          },
-          this.#encode(frame),
-        );
-        if (this.#send(packet)) {
-          this.stats.packetsSent++;
-          this.stats.bytesSent += packet.length;
-        }
-        this.#playedMs = Math.min(durationMs, (sent + 1) * PACKET_MS);
+      try {
+        this.#pump(utterance, started, firstTimestamp, frame);
+      } catch (error) {
+        // A timer callback must not throw (it would take the whole peer down): this utterance ends here.
+        console.error("[local-peer] voice track failed:", error);
+        this.#end("stopped");
       }
-      if (utterance.sent >= packets) this.#end("completed");
     };
     this.#timer = setInterval(pump, PACKET_MS / 2);
     pump();
     return Math.ceil(utterance.pcm.length / frameSamples) * PACKET_MS;
+  }
+
+  /** Sends every packet that is due by the wall clock; ends the utterance after its last packet. */
+  #pump(
+    utterance: { pcm: Int16Array; sent: number },
+    started: number,
+    firstTimestamp: number,
+    frame: Int16Array,
+  ): void {
+    const frameSamples = this.#frameSamples;
+    // Read each time: `append` may have lengthened the utterance.
+    const { pcm } = utterance;
+    const packets = Math.ceil(pcm.length / frameSamples);
+    const durationMs = (pcm.length / this.#clockRate) * 1000;
+    const due = Math.min(packets, Math.floor((performance.now() - started) / PACKET_MS) + 1);
+    for (; utterance.sent < due; utterance.sent++) {
+      const sent = utterance.sent;
+      // The last frame is padded with zeros (silence) to a whole packet.
+      frame.fill(0);
+      frame.set(pcm.subarray(sent * frameSamples, (sent + 1) * frameSamples));
+      const packet = buildRtp(
+        {
+          payloadType: this.#payloadType,
+          marker: sent === 0,
+          sequence: this.#sequence++,
+          timestamp: firstTimestamp + sent * frameSamples,
+          ssrc: this.#ssrc,
+        },
+        this.#encode(frame),
+      );
+      if (this.#send(packet)) {
+        this.stats.packetsSent++;
+        this.stats.bytesSent += packet.length;
+      }
+      this.#playedMs = Math.min(durationMs, (sent + 1) * PACKET_MS);
+    }
+    if (utterance.sent >= packets) this.#end("completed");
   }
 
   /**
@@ -200,6 +223,7 @@ export class VoiceTrack {
   /** Stops and frees the encoder (Opus state lives in WebAssembly memory); the track cannot speak again. */
   close(): void {
     this.stop();
+    this.#closed = true;
     this.#opus?.free();
   }
 

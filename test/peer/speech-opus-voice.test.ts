@@ -199,4 +199,16 @@ describe("Opus voice", () => {
       expect(((stamps[i] as number) - (stamps[i - 1] as number)) >>> 0).toBe(960);
     voice.close();
   });
+
+  it("after close, speak sends nothing and still reports the utterance as stopped", async () => {
+    const track = sink();
+    const voice = new VoiceTrack(track, 111, 8, "opus");
+    voice.close();
+    const ended = await new Promise<[UtteranceEnd, number]>((resolve) => {
+      expect(voice.speak(new Int16Array(4800), (end, ms) => resolve([end, ms]))).toBe(0);
+    });
+    expect(ended).toEqual(["stopped", 0]);
+    expect(track.packets).toHaveLength(0);
+    expect(voice.speaking).toBe(false);
+  });
 });

@@ -8,7 +8,7 @@ import {
   type Recognizer,
   RecognizerUnavailableError,
 } from "../../demo/local-peer/speech/recognizer.ts";
-import { asteriskPrompts, promptPcm } from "../fixtures/asterisk-prompts.ts";
+import { asteriskPrompts, promptPcm, promptSequence } from "../fixtures/asterisk-prompts.ts";
 import { corpusWordErrorRate, wordErrorRate } from "../fixtures/wer.ts";
 
 /**
@@ -73,6 +73,25 @@ describe("speech recognizer (PocketSphinx)", () => {
     const transcript = await recognizer.transcribe(new Int16Array(24_000));
     expect(transcript.text).toBe("");
     expect(transcript.durationMs).toBe(1000);
+  });
+});
+
+describe("prompt sequences", () => {
+  it("places each prompt after its gap of silence, with its transcript", () => {
+    const prompts = asteriskPrompts({ count: 3 });
+    const sequence = promptSequence(prompts, 1000, 24_000);
+    expect(sequence.segments.map((s) => s.text)).toEqual(prompts.map((p) => p.text));
+    expect(sequence.segments[0]?.startS).toBe(1);
+    const last = sequence.segments.at(-1);
+    expect(sequence.pcm.length / 24_000).toBeCloseTo((last?.endS ?? 0) + 1, 5);
+    for (const [i, segment] of sequence.segments.entries()) {
+      const clip = promptPcm(prompts[i] as (typeof prompts)[number]);
+      expect(segment.endS - segment.startS).toBeCloseTo(clip.length / 24_000, 5);
+      // Silence before each prompt, the prompt's own samples inside.
+      const at = Math.round(segment.startS * 24_000);
+      expect(sequence.pcm[at - 1]).toBe(0);
+      expect(Array.from(sequence.pcm.subarray(at, at + 100))).toEqual(Array.from(clip.subarray(0, 100)));
+    }
   });
 });
 

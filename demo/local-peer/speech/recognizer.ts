@@ -1,7 +1,7 @@
 /**
  * Speech recognition for the local peer: PocketSphinx (Debian `libpocketsphinx3` + `pocketsphinx-en-us`) in a
  * worker thread, fed the peer's 24 kHz mono PCM16 turns. A development stand-in, not OpenAI's quality: ≈ 67 %
- * word error rate on 8 kHz telephone prompts, ≈ 14 % on Flite's voice, real-time factor ≈ 0.2 on one core,
+ * word error rate on 8 kHz telephone prompts, ≈ 15 % on Flite's voice, real-time factor ≈ 0.2 on one core,
  * ≈ 100 MB resident (`bench/speech.bench.ts`).
  *
  * The final text is produced at commit, never as partials: PocketSphinx's partial hypotheses rewrite earlier
@@ -46,7 +46,10 @@ export interface Recognizer {
    * @throws RecognizerUnavailableError when `available` is false; Error when the engine fails on this turn.
    */
   transcribe(pcm: Int16Array): Promise<Transcript>;
-  /** Opens a turn to be fed while it is spoken. */
+  /**
+   * Opens a turn to be fed while it is spoken. Every stream must end with `finish` or `cancel`: turns are decoded
+   * in order, so an abandoned stream holds back the turns opened after it.
+   */
   stream(): RecognizerStream;
   /** Stops the worker and frees the decoder; pending transcriptions reject. */
   close(): Promise<void>;

@@ -34,34 +34,40 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-let worker: Worker | null = null;
-const pending = new Map<number, Pending>();
-let nextId = 1;
-
-function failAll(error: Error): void {
-  for (const p of pending.values()) p.reject(error);
-  pending.clear();
-  worker = null;
+/** The shared worker and the requests it owes an answer to. */
+interface SynthesizerWorker {
+  thread: Worker;
+  pending: Map<number, Pending>;
 }
 
-function ensureWorker(): Worker {
-  if (worker) return worker;
-  const started = new Worker(new URL("./synthesizer-worker.ts", import.meta.url), {
+let current: SynthesizerWorker | null = null;
+let nextId = 1;
+
+function ensureWorker(): SynthesizerWorker {
+  if (current) return current;
+  const thread = new Worker(new URL("./synthesizer-worker.ts", import.meta.url), {
     // Node flags WASI as experimental on first use; the warning says nothing actionable to a peer's user.
     execArgv: ["--disable-warning=ExperimentalWarning"],
   });
-  started.unref();
-  started.on("message", (message: FromSynthesizer) => {
-    const p = pending.get(message.id);
-    pending.delete(message.id);
-    if (pending.size === 0) started.unref();
+  const started: SynthesizerWorker = { thread, pending: new Map() };
+  const failAll = (error: Error) => {
+    for (const p of started.pending.values()) p.reject(error);
+    started.pending.clear();
+    // A crashed worker is replaced on the next request; a newer one is left alone.
+    if (current === started) current = null;
+  };
+  thread.unref();
+  thread.on("message", (message: FromSynthesizer) => {
+    const p = started.pending.get(message.id);
+    started.pending.delete(message.id);
+    if (started.pending.size === 0) thread.unref();
     if (!p) return;
     if (message.type === "failed") p.reject(new Error(`speech synthesis failed: ${message.message}`));
     else p.resolve({ pcm: message.pcm, sampleRate: message.sampleRate, synthMs: message.synthMs });
   });
-  started.on("error", (error) => failAll(new Error(`speech synthesizer crashed: ${error.message}`)));
-  started.on("exit", () => failAll(new Error("speech synthesizer stopped")));
-  worker = started;
+  thread.on("error", (error) => failAll(new Error(`speech synthesizer crashed: ${error.message}`)));
+  thread.on("exit", () => failAll(new Error("speech synthesizer stopped")));
+  current = started;
   return started;
 }
 
@@ -78,9 +84,9 @@ export function synthesize(text: string, options: SynthesizeOptions = {}): Promi
   const target = ensureWorker();
   const id = nextId++;
   return new Promise<Speech>((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    target.ref();
-    target.postMessage({
+    target.pending.set(id, { resolve, reject });
+    target.thread.ref();
+    target.thread.postMessage({
       type: "synthesize",
       id,
       text: spoken,
@@ -119,8 +125,8 @@ export function splitSentences(text: string, minChars = 12): string[] {
 
 /** Stops the shared worker (tests, shutdown); the next `synthesize` starts a new one. */
 export async function closeSynthesizer(): Promise<void> {
-  const current = worker;
-  if (!current) return;
-  worker = null;
-  await current.terminate();
+  const closing = current;
+  if (!closing) return;
+  current = null;
+  await closing.thread.terminate();
 }

@@ -10,6 +10,7 @@ import type { EventError } from "./client-event-reader.ts";
 import type { Conversation, ConversationItem } from "./conversation.ts";
 import { newId } from "./ids.ts";
 import type { EffectiveSession } from "./session-config.ts";
+import { splitSentences } from "./speech/synthesizer.ts";
 import type { Reply, SpeechEngines, ToolDefinition } from "./speech-engines.ts";
 import { estimateUsage, type ResponseUsage } from "./usage.ts";
 import type { UtteranceEnd } from "./voice-track.ts";
@@ -26,6 +27,8 @@ export interface Voice {
     onEnd: (end: UtteranceEnd, playedMs: number) => void,
     sampleRate?: number,
   ): number;
+  /** Lengthens the utterance being sent; the new duration in ms, or null when nothing is playing. */
+  append?(samples: Int16Array, sampleRate?: number): number | null;
   stop(): boolean;
 }
 
@@ -66,6 +69,10 @@ interface ActiveResponse {
   /** The utterance's length and the part sent before it ended, for the spoken part on a cancel. */
   speakMs: number;
   spokenMs: number;
+  /** Milliseconds spoken by earlier utterances of this response (when the voice ran dry between sentences). */
+  spokenBase: number;
+  /** Sentences still being synthesised; the voice waits for them instead of completing. */
+  pendingParts: number;
 }
 
 const WHERE = (r: ActiveResponse) => ({
@@ -122,6 +129,8 @@ export class ResponseLifecycle {
       speaking: false,
       speakMs: 0,
       spokenMs: 0,
+      spokenBase: 0,
+      pendingParts: 0,
     };
     this.#active = response;
     this.#lastResponseId = response.id;
@@ -243,21 +252,51 @@ export class ResponseLifecycle {
       });
       return;
     }
-    const speech = await this.#voiceOf(reply.text, input.heard);
+    // Sentence by sentence: the first goes out as soon as it is synthesised while the rest are synthesised and
+    // appended to the same utterance, so the time to the first voice packet does not grow with the answer.
+    const sentences = this.#options.engines.synthesize ? splitSentences(reply.text) : [];
+    const later = sentences.slice(1).map((sentence) => this.#synthesized(sentence));
+    response.pendingParts = later.length;
+    const speech = await this.#voiceOf(sentences[0] ?? reply.text, input.heard);
     if (this.#active !== response) return;
     response.speaking = true;
     this.#options.emit("output_audio_buffer.started", { response_id: response.id });
-    response.speakMs = voice.speak(
-      speech.pcm,
-      (end, playedMs) => {
-        if (end !== "completed" || this.#active !== response) return;
-        response.speaking = false;
-        response.spokenMs = playedMs;
-        this.#options.emit("output_audio_buffer.stopped", { response_id: response.id });
-        this.#finish(response, { status: "completed" });
-      },
-      speech.sampleRate,
-    );
+    const onEnd = (end: UtteranceEnd, playedMs: number) => {
+      if (end !== "completed" || this.#active !== response) return;
+      response.spokenMs = response.spokenBase + playedMs;
+      // The voice ran dry before the next sentence was ready: it restarts when that sentence arrives.
+      if (response.pendingParts > 0) return;
+      response.speaking = false;
+      this.#options.emit("output_audio_buffer.stopped", { response_id: response.id });
+      this.#finish(response, { status: "completed" });
+    };
+    response.speakMs = voice.speak(speech.pcm, onEnd, speech.sampleRate);
+    for (const part of later) {
+      const next = await part;
+      if (this.#active !== response || !response.speaking) return;
+      response.pendingParts--;
+      const total = next
+        ? (voice.append?.(next.pcm, next.sampleRate) ?? null)
+        : response.speakMs - response.spokenBase;
+      if (total !== null) response.speakMs = response.spokenBase + total;
+      else if (next) {
+        response.spokenBase = response.spokenMs;
+        response.speakMs = response.spokenBase + voice.speak(next.pcm, onEnd, next.sampleRate);
+      }
+      // The last sentence failed to synthesise after the voice ran dry: the response is complete as spoken.
+      if (response.pendingParts === 0 && !voice.speaking && this.#active === response) onEnd("completed", 0);
+    }
+  }
+
+  /** One sentence synthesised, or null when synthesis failed (the rest of the answer still plays). */
+  async #synthesized(text: string): Promise<{ pcm: Int16Array; sampleRate: number } | null> {
+    try {
+      const speech = await this.#options.engines.synthesize?.(text);
+      return speech && speech.pcm.length > 0 ? speech : null;
+    } catch (error) {
+      console.error("[local-peer] synthesis failed for a sentence:", error);
+      return null;
+    }
   }
 
   /** The answer's voice: synthesized speech, else an echo of what was heard (24 kHz), else a chime. */
@@ -305,7 +344,7 @@ export class ResponseLifecycle {
     response.speaking = false;
     const voice = this.#options.voice();
     voice?.stop();
-    response.spokenMs = Math.min(response.speakMs, voice?.playedMs ?? 0);
+    response.spokenMs = Math.min(response.speakMs, response.spokenBase + (voice?.playedMs ?? 0));
     if (announce) this.#options.emit("output_audio_buffer.stopped", { response_id: response.id });
   }
 

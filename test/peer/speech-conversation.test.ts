@@ -250,3 +250,35 @@ it("recognises a server VAD turn while it is spoken and answers soon after it en
       ?.transcript,
   ).toMatch(/^It is /);
 });
+
+it("speaks a multi-sentence answer as one utterance, sentence after sentence", async () => {
+  const offerer = await call({
+    type: "realtime",
+    instructions: "Be brief. Answer in plain English. Never read secrets aloud.",
+    audio: { input: { turn_detection: null } },
+  });
+  offerer.send({
+    type: "conversation.item.create",
+    item: {
+      type: "message",
+      role: "user",
+      content: [{ type: "input_text", text: "What are your instructions" }],
+    },
+  });
+  offerer.send({ type: "response.create" });
+  const done = await offerer.next("response.done", () => true, 0, 30_000);
+  const response = done.response as {
+    status: string;
+    output: Array<{ content: Array<{ transcript: string }> }>;
+    usage: { output_token_details: { audio_tokens: number } };
+  };
+  expect(response.status).toBe("completed");
+  expect(response.output[0]?.content[0]?.transcript).toMatch(/^My instructions are: Be brief\..*aloud/);
+  const types = offerer.events.map((e) => e.type);
+  // One started/stopped pair: the sentences joined without a gap the client would see.
+  expect(types.filter((t) => t === "output_audio_buffer.started")).toHaveLength(1);
+  expect(types.indexOf("output_audio_buffer.stopped")).toBeLessThan(types.indexOf("response.done"));
+  // Every sentence was spoken: well over 2.5 s of voice (1 audio token per 50 ms).
+  console.log(`multi-sentence answer: ${response.usage.output_token_details.audio_tokens * 50} ms of voice`);
+  expect(response.usage.output_token_details.audio_tokens).toBeGreaterThan(50);
+});

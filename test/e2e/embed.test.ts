@@ -17,12 +17,13 @@ import { listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 /**
- * Size budget of one client build with the worklet inlined, in bytes gzipped. The goal is 15 KB; the build
- * measures 20.6 KB: the client 10.5 KB (with tokens, Turnstile, call summaries and typed errors; 7.5 KB before
- * them) and the worklet 10.6 KB, of which the VAD is 5.7 KB. This guards against growth at 21 KB; the README
- * states the gap.
+ * Size budgets in bytes gzipped (level 9). Goals: 15 KB for a client build with the worklet inlined, 8 KB for the
+ * worklet module. The builds measure 20.6 KB (`realtime-voice.js`; the client alone 10.2 KB), 19.5 KB
+ * (`realtime-voice.mjs`) and 10.6 KB (`capture-processor.js`, of which the VAD is 5.7 KB). The budgets sit about
+ * 100 B above those figures to catch growth; the README states the gap to the goals.
  */
-const BUDGET_BYTES = 21_000;
+const BUDGET_BYTES = 20_700;
+const WORKLET_BUDGET_BYTES = 10_700;
 
 let stack: Stack;
 let browser: Browser;
@@ -209,7 +210,7 @@ describe("embedding", () => {
     }
   });
 
-  test(`client + worklet stay within ${BUDGET_BYTES / 1000} KB gzipped`, () => {
+  test(`client + worklet stay within ${BUDGET_BYTES / 1000} KB gzipped, the worklet within ${WORKLET_BUDGET_BYTES / 1000} KB`, () => {
     const sizes: Record<string, number> = {};
     for (const file of ["realtime-voice.js", "realtime-voice.mjs", "capture-processor.js"]) {
       sizes[file] = gzipSync(readFileSync(join(root, "dist", file)), { level: 9 }).length;
@@ -218,5 +219,6 @@ describe("embedding", () => {
     // Each client build carries the worklet inlined (the blob: fallback), so one file is client + worklet.
     expect(sizes["realtime-voice.js"]).toBeLessThanOrEqual(BUDGET_BYTES);
     expect(sizes["realtime-voice.mjs"]).toBeLessThanOrEqual(BUDGET_BYTES);
+    expect(sizes["capture-processor.js"]).toBeLessThanOrEqual(WORKLET_BUDGET_BYTES);
   });
 });

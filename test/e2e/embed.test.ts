@@ -107,6 +107,31 @@ describe("embedding", () => {
     }
   });
 
+  test("without capture-processor.js beside the script, the inlined worklet runs from a blob: URL", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    try {
+      // The script is served from a folder that lacks the worklet file, as after a bundler that did not copy it.
+      const script = readFileSync(join(root, "dist/realtime-voice.js"), "utf8");
+      await page.route(`${stack.workerUrl}/moved/**`, (route) =>
+        route.request().url().endsWith("/realtime-voice.js")
+          ? route.fulfill({ contentType: "text/javascript", body: script })
+          : route.fulfill({ status: 404, body: "not here" }),
+      );
+      await page.route(`${stack.workerUrl}/plain.html`, (route) =>
+        route.fulfill({ contentType: "text/html", body: plainPage("/moved/realtime-voice.js") }),
+      );
+      await page.goto(`${stack.workerUrl}/plain.html`);
+      const seqs = await talkThroughButton(page, 2);
+      expect(seqs.length).toBeGreaterThan(50);
+      expect(seqs).toEqual(seqs.map((_, i) => i));
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   test("a third-party page embeds the script from the worker's origin", async () => {
     const page = await browser.newPage();
     const errors: string[] = [];

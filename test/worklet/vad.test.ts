@@ -4,7 +4,9 @@
  * (test/fixtures/speech-corpus.ts) and cached under .cache/audio.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { VoiceActivityDetector } from "../../worklet/dsp/vad.ts";
+import { int8FromBase64, int8ToBase64 } from "../../worklet/dsp/vad/classifier.ts";
+import { FEATURES, VoiceActivityDetector } from "../../worklet/dsp/vad.ts";
+import { VAD_WEIGHTS } from "../../worklet/dsp/vad-weights.ts";
 import { eventSounds, noise, noisyVadSet, random, type VadSet, vadSet } from "../fixtures/speech-corpus.ts";
 import {
   alarmRate,
@@ -192,5 +194,18 @@ describe("VoiceActivityDetector robustness", () => {
     expect(() => new VoiceActivityDetector({ sampleRate: 44100.5 })).toThrow(RangeError);
     expect(() => new VoiceActivityDetector({ sampleRate: Number.NaN })).toThrow(RangeError);
     expect(new VoiceActivityDetector().sampleRate).toBe(24000);
+  });
+});
+
+describe("VAD weight format", () => {
+  it("reads back what packWeights writes (int8 base64, both directions)", () => {
+    const values = Int8Array.from({ length: 257 }, (_, i) => ((i * 37) % 256) - 128);
+    expect(Array.from(int8FromBase64(int8ToBase64(values)))).toEqual(Array.from(values));
+  });
+
+  it("ships weights for exactly the named features", () => {
+    expect(VAD_WEIGHTS.inputs).toBe(FEATURES.length);
+    expect(new Set(FEATURES).size).toBe(FEATURES.length);
+    expect(new VoiceActivityDetector().features.length).toBe(FEATURES.length);
   });
 });

@@ -23,10 +23,14 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  asteriskPrompts,
+  continuousSet,
+  decodeAudio,
   eventSounds,
   NOISE_CONDITIONS,
   noisyVadSet,
   random,
+  reverberate,
   type VadSet,
   vadSet,
 } from "../test/fixtures/speech-corpus.ts";
@@ -56,6 +60,16 @@ function extract(signal: Float32Array, grid: Uint8Array | null): { x: Float32Arr
     }
   }
   return { x, y };
+}
+
+function concatFloats(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Synthetic non-speech events (tones, bells, chirps, warbles, clicks) over a faint noise floor. */
@@ -333,6 +347,16 @@ async function conditionsOf(set: VadSet): Promise<Array<{ name: string; signal: 
   return out;
 }
 
+/** Conditions of a continuous set: clean, reverberant, and white/pink/brown noise at 20/10/5/0 dB SNR. */
+async function continuousConditions(
+  set: VadSet,
+  seed: number,
+): Promise<Array<{ name: string; signal: Float32Array }>> {
+  const out = await conditionsOf(set);
+  out.splice(1, 0, { name: "reverb", signal: reverberate(set.clean, RATE, seed) });
+  return out;
+}
+
 /** AUC per condition on both splits and event-sound false alarms, with the weights the VAD module loaded. */
 async function score(): Promise<void> {
   const rows: string[] = ["| condition | tune AUC | held-out AUC |", "|---|---|---|"];
@@ -348,6 +372,21 @@ async function score(): Promise<void> {
     }
   }
   for (const [name, [a, b]] of results) rows.push(`| ${name} | ${a?.toFixed(3)} | ${b?.toFixed(3)} |`);
+  rows.push("", "| continuous speech | tune AUC (seed 11) | held-out AUC (seed 7) |", "|---|---|---|");
+  const continuous = new Map<string, number[]>();
+  for (const set of [
+    await continuousSet({ split: "tune", seed: 11 }),
+    await continuousSet({ split: "heldout", seed: 7 }),
+  ]) {
+    const grid = labelGrid(set.speech, RATE, set.clean.length);
+    for (const { name, signal } of await continuousConditions(set, 1)) {
+      const vad = new VoiceActivityDetector({ sampleRate: RATE });
+      const track = runDetector(signal, 480, (f) => vad.process(f));
+      const auc = rocAuc(onGrid(track, RATE, grid.length), grid);
+      continuous.set(name, [...(continuous.get(name) ?? []), auc]);
+    }
+  }
+  for (const [name, [a, b]] of continuous) rows.push(`| ${name} | ${a?.toFixed(3)} | ${b?.toFixed(3)} |`);
   let alarms = 0;
   let frames = 0;
   for (const { samples } of await eventSounds(RATE)) {
@@ -382,6 +421,32 @@ for (const set of tuneSets) {
     ws.push(new Float32Array(y.length).fill(1));
   }
 }
+// Conversational streams of the tune split (Asterisk prompts, KLettres tune languages): phrases with
+// 80–600 ms pauses, clean, reverberant and noisy, so that the classifier learns long phrases and short pauses.
+const continuousSets = await Promise.all([7, 8, 9, 10].map((seed) => continuousSet({ split: "tune", seed })));
+for (const [k, set] of continuousSets.entries()) {
+  const grid = labelGrid(set.speech, RATE, set.clean.length);
+  for (const { signal } of await continuousConditions(set, 20 + k)) {
+    const { x, y } = extract(signal, grid);
+    xs.push(x);
+    ys.push(y);
+    ws.push(new Float32Array(y.length).fill(Number(process.env.CONTINUOUS_WEIGHT ?? 1)));
+  }
+}
+{
+  // Real non-speech: the Asterisk package's tone prompts (beeps, tone sweeps, monkeys), after faint noise.
+  const tones = await Promise.all(asteriskPrompts("all").nonSpeech.map((p) => decodeAudio(p, RATE)));
+  const parts: Float32Array[] = [];
+  const r = random(17);
+  for (const t of tones) {
+    const lead = Float32Array.from({ length: RATE / 2 }, () => (r() * 2 - 1) * 5.5e-4);
+    parts.push(lead, t);
+  }
+  const { x, y } = extract(concatFloats(parts), null);
+  xs.push(x);
+  ys.push(y);
+  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
+}
 {
   const { x, y } = extract(syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3), null);
   xs.push(x);
@@ -389,18 +454,9 @@ for (const set of tuneSets) {
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
   ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
 }
-const concat = (parts: Float32Array[]) => {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-const X = concat(xs);
-const Y = concat(ys);
-const W = concat(ws);
+const X = concatFloats(xs);
+const Y = concatFloats(ys);
+const W = concatFloats(ws);
 const n = Y.length;
 const mean = new Float64Array(F);
 const std = new Float64Array(F);

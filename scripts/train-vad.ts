@@ -2,22 +2,27 @@
  * Trains the VAD's tiny classifier and writes `worklet/dsp/vad-weights.ts`: `node scripts/train-vad.ts`.
  *
  * Data (all built at run time from installed Debian packages, see test/fixtures/speech-corpus.ts):
- * - speech: 4 × 120 s of KLettres letters and syllables in the *tune* languages only (cs, da, de, es, fr, hu,
- *   it, nl, pt_BR, ru), with 0.3–1.5 s pauses, labelled by energy on the clean source; every clip clean and
- *   mixed with sox white, pink and brown noise at 20, 10, 5 and 0 dB SNR (over speech frames);
- * - non-speech: synthetic beeps, dual tones, bells, chords, buzzers, chimes, chirps, warbles, clicks and noise
- *   bursts, plus patterned sounds that change at a syllable-like rate but hold fixed partials within each piece
- *   (telephone cadences, DTMF digits, melodic jingles, repeated alarm sweeps, beep trains), all generated here
- *   (not the freedesktop event sounds, which stay a held-out test of false alarms).
- * The held-out languages (ar, en, en_GB, he, lt, nb, nds, tn, uk) and the ALSA prompts are only scored, never
- * trained on; the script prints AUC per condition on both splits and event-sound false alarms.
+ * - isolated speech: 4 × 120 s of KLettres letters and syllables in the *tune* languages only (cs, da, de, es,
+ *   fr, hu, it, nl, pt_BR, ru), with 0.3–1.5 s pauses, labelled by energy on the clean source;
+ * - continuous speech: 4 × 120 s of conversational streams (`continuousSet`): the tune split of the Asterisk
+ *   prompts (whole sentences) and the KLettres tune languages, in phrases with 80–600 ms pauses, labelled on
+ *   each clean prompt; also through sox `reverb`;
+ * - every speech set clean and mixed with sox white, pink and brown noise at 20, 10, 5 and 0 dB SNR;
+ * - non-speech: the Asterisk tone prompts (beeps, tone sweeps) and synthetic beeps, dual tones, bells, chords,
+ *   buzzers, chimes, chirps, warbles, clicks and noise bursts, plus patterned sounds that change at a
+ *   syllable-like rate but hold fixed partials within each piece (telephone cadences, DTMF digits, melodic
+ *   jingles, repeated alarm sweeps, beep trains), generated here (not the freedesktop event sounds, which stay
+ *   a held-out test of false alarms).
+ * The held-out languages (ar, en, en_GB, he, lt, nb, nds, tn, uk), the held-out Asterisk prompts and the ALSA
+ * prompts are only scored, never trained on; the script prints AUC per condition on both splits, for isolated
+ * and continuous speech, and event-sound false alarms.
  *
- * Model: standardised features → 24 tanh units → sigmoid, trained with Adam (mini-batches of 256, 15 epochs)
- * on cross-entropy, synthetic non-speech weighted 6×; the first layer is then quantised to int8 per unit and
- * written as base64, with the standardisation mean folded into the bias. Everything is seeded, so a rerun
- * reproduces the committed weights. `HIDDEN`, `EPOCHS`, `NEG_WEIGHT` and `NEG_SECONDS` (480 s of synthetic
- * non-speech) environment variables override the defaults for experiments; `--score` only scores the current
- * weights.
+ * Model: standardised features → HIDDEN tanh units → sigmoid, trained with Adam (mini-batches of 256) on
+ * cross-entropy, non-speech weighted NEG_WEIGHT×; the first layer is then quantised to int8 per unit and
+ * written as base64, with the standardisation mean folded into the bias (`packWeights`). Everything is seeded,
+ * so a rerun reproduces the committed weights (about 6 minutes on one busy core). `HIDDEN`, `EPOCHS`,
+ * `NEG_WEIGHT`, `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (480 s of synthetic non-speech) environment variables
+ * override the defaults for experiments; `--score` only scores the current weights.
  * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
  */
 import { writeFileSync } from "node:fs";
@@ -39,7 +44,7 @@ import { type FloatModel, packWeights } from "../worklet/dsp/vad/classifier.ts";
 import { VAD_FEATURE_COUNT, VoiceActivityDetector } from "../worklet/dsp/vad.ts";
 
 const RATE = 24000;
-const HIDDEN = Number(process.env.HIDDEN ?? 24);
+const HIDDEN = Number(process.env.HIDDEN ?? 32);
 const F = VAD_FEATURE_COUNT;
 
 /** Features of every 20 ms hop of `signal`, with the share of labelled speech in the hop as the target. */
@@ -445,14 +450,14 @@ for (const [k, set] of continuousSets.entries()) {
   const { x, y } = extract(concatFloats(parts), null);
   xs.push(x);
   ys.push(y);
-  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
+  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
 }
 {
   const { x, y } = extract(syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3), null);
   xs.push(x);
   ys.push(y);
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
-  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
+  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
 }
 const X = concatFloats(xs);
 const Y = concatFloats(ys);
@@ -470,7 +475,7 @@ for (let s = 0; s < n; s++)
   for (let i = 0; i < F; i++)
     X[s * F + i] = ((X[s * F + i] as number) - (mean[i] as number)) / (std[i] as number);
 console.error(`training on ${n} hops (${(n / 50 / 60).toFixed(1)} min of audio)`);
-const model = train(X, Y, W, Number(process.env.EPOCHS ?? 15), 11);
+const model = train(X, Y, W, Number(process.env.EPOCHS ?? 20), 11);
 
 const weights = packWeights(model, mean, std);
 const fmt = (a: readonly number[]) => `[${a.join(", ")}]`;

@@ -54,14 +54,25 @@ export const FEATURES = [
 /** One feature's name. */
 export type FeatureName = (typeof FEATURES)[number];
 /** Number of features the classifier reads; the weights' `inputs` must match. */
-export const FEATURE_COUNT = FEATURES.length;
+export const FEATURE_COUNT = 35;
 
-const LEVELS = FEATURES.indexOf("snrSpeech");
-const HARMONICITY = FEATURES.indexOf("harmonicity");
-const SHAPE = FEATURES.indexOf("tonality");
-const TRENDS = FEATURES.indexOf("snrSpeech80ms");
-const ENVELOPE = FEATURES.indexOf("cepstrum1");
-const PERSISTENCE = FEATURES.indexOf("similarity40ms");
+// Where each group's slice starts in FEATURES. Numbers rather than FEATURES.indexOf(…), so that the names stay
+// out of the worklet bundle; the tests check that they agree with FEATURES.
+const LEVELS = 0;
+const HARMONICITY = 6;
+const SHAPE = 9;
+const TRENDS = 15;
+const ENVELOPE = 21;
+const PERSISTENCE = 29;
+/** The first feature of each group, by the name of its first feature (for tests and diagnostics). */
+export const FEATURE_GROUPS = {
+  snrSpeech: LEVELS,
+  harmonicity: HARMONICITY,
+  tonality: SHAPE,
+  snrSpeech80ms: TRENDS,
+  cepstrum1: ENVELOPE,
+  similarity40ms: PERSISTENCE,
+} as const satisfies Partial<Record<FeatureName, number>>;
 
 /** Cepstral coefficients (c1…c8) of the log band spectrum above the noise floor: the spectral envelope. */
 const CEPSTRA = 8;

@@ -372,7 +372,8 @@ const cont = await continuousSet({ split: "heldout", seed: 7 });
 const contGrid = labelGrid(cont.speech, RATE, cont.clean.length);
 const contConditions: Array<{ name: string; signal: Float32Array }> = [
   { name: "clean", signal: cont.clean },
-  { name: "reverb", signal: reverberate(cont.clean, RATE, 1) },
+  { name: "reverb, small room", signal: reverberate(cont.clean, RATE, 1) },
+  { name: "reverb, large room", signal: reverberate(cont.clean, RATE, 2) },
   { name: "white 10 dB", signal: await noisyVadSet(cont, "white", 10, 500) },
   { name: "pink 5 dB", signal: await noisyVadSet(cont, "pink", 5, 501) },
   { name: "brown 0 dB", signal: await noisyVadSet(cont, "brown", 0, 502) },

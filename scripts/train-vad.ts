@@ -20,7 +20,7 @@
  * Model: standardised features → HIDDEN tanh units → sigmoid, trained with Adam (mini-batches of 256) on
  * cross-entropy, non-speech weighted NEG_WEIGHT×; the first layer is then quantised to int8 per unit and
  * written as base64, with the standardisation mean folded into the bias (`packWeights`). Everything is seeded,
- * so a rerun reproduces the committed weights (about 6 minutes on one busy core). `HIDDEN`, `EPOCHS`,
+ * so a rerun reproduces the committed weights (about 5 minutes on one busy core). `HIDDEN`, `EPOCHS`,
  * `NEG_WEIGHT`, `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (480 s of synthetic non-speech) environment variables
  * override the defaults for experiments; `--score` only scores the current weights.
  * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
@@ -44,7 +44,7 @@ import { type FloatModel, packWeights } from "../worklet/dsp/vad/classifier.ts";
 import { VAD_FEATURE_COUNT, VoiceActivityDetector } from "../worklet/dsp/vad.ts";
 
 const RATE = 24000;
-const HIDDEN = Number(process.env.HIDDEN ?? 32);
+const HIDDEN = Number(process.env.HIDDEN ?? 20);
 const F = VAD_FEATURE_COUNT;
 
 /** Features of every 20 ms hop of `signal`, with the share of labelled speech in the hop as the target. */
@@ -475,7 +475,7 @@ for (let s = 0; s < n; s++)
   for (let i = 0; i < F; i++)
     X[s * F + i] = ((X[s * F + i] as number) - (mean[i] as number)) / (std[i] as number);
 console.error(`training on ${n} hops (${(n / 50 / 60).toFixed(1)} min of audio)`);
-const model = train(X, Y, W, Number(process.env.EPOCHS ?? 20), 11);
+const model = train(X, Y, W, Number(process.env.EPOCHS ?? 15), 11);
 
 const weights = packWeights(model, mean, std);
 const fmt = (a: readonly number[]) => `[${a.join(", ")}]`;

@@ -73,9 +73,8 @@ export class VoiceActivityDetector {
     const sampleRate = options.sampleRate ?? 24000;
     if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 192000)
       throw new RangeError(`sampleRate must be an integer from 8000 to 192000 Hz, got ${sampleRate}`);
+    // The tests check that the weights match FEATURES.
     classifier ??= new Classifier(VAD_WEIGHTS);
-    if (classifier.inputs !== VAD_FEATURE_COUNT)
-      throw new RangeError("VAD weights do not match the features");
     this.#classifier = classifier;
     this.sampleRate = sampleRate;
     // Box-car decimation to 12–24 kHz: VAD features need nothing above 6 kHz, and halving the rate halves the FFT.

@@ -23,16 +23,17 @@ const EPS = 1e-12;
  */
 const DIGITAL_SILENCE = 1e-11;
 /**
- * How fast a floor may rise while its band is not stationary: a factor per hop (RISE_DB_PER_S). In clean
- * speech without pauses longer than ~100 ms, the minimum of 1.3 s of speech sits 20–30 dB above the room's
- * real floor (the dips between syllables never reach it); following it made the band SNRs of a long phrase drop
- * from ~50 to ~20 dB, while noise hid the problem by filling the dips. The floor now drops at once but rises
- * at most this fast, unless the band's smoothed energy spanned less than STATIONARY_DB over the whole window:
- * a fan or a hum that switches on still becomes the floor after ~1.3 s, as before.
+ * How fast a floor may rise while its band is not stationary (RISE_DB_PER_S). In clean speech without pauses
+ * longer than ~100 ms, the minimum of 1.3 s of speech sits 20–30 dB above the room's real floor (the dips
+ * between syllables never reach it); following it made the band SNRs of a long phrase drop from ~50 to ~20 dB,
+ * while noise hid the problem by filling the dips. The floor now drops at once but rises at most this fast,
+ * unless the minima of the window's six blocks lie within STATIONARY_DB of each other: a fan or a hum that
+ * switches on fills every block and still becomes the floor after ~1.3 s, as before, while speech leaves some
+ * blocks (the pauses) far lower than others.
  */
 const RISE_DB_PER_S = 10;
 const RISE = 10 ** (RISE_DB_PER_S / 10 / 50);
-const STATIONARY_DB = 12;
+const STATIONARY_DB = 8;
 const STATIONARY = 10 ** (STATIONARY_DB / 10);
 
 /** Bands of an FFT: bins [lo[b], hi[b]) of band b, tiling the spectrum from ~80 Hz up without gaps. */
@@ -81,9 +82,7 @@ export class BandNoiseFloor {
   readonly #blockMin: Float32Array;
   readonly #pastMin: Float32Array;
   readonly #currentMin: Float32Array;
-  readonly #blockMax: Float32Array;
-  readonly #pastMax: Float32Array;
-  readonly #currentMax: Float32Array;
+  readonly #pastTop: Float32Array;
   #started = false;
   /** Consecutive hops whose window was audible: floors learn only from windows with no digital silence. */
   #audibleHops = 0;
@@ -99,9 +98,7 @@ export class BandNoiseFloor {
     this.#blockMin = new Float32Array(n * FLOOR_BLOCKS);
     this.#pastMin = new Float32Array(n);
     this.#currentMin = new Float32Array(n);
-    this.#blockMax = new Float32Array(n * FLOOR_BLOCKS);
-    this.#pastMax = new Float32Array(n);
-    this.#currentMax = new Float32Array(n);
+    this.#pastTop = new Float32Array(n);
     this.reset();
   }
 
@@ -112,9 +109,7 @@ export class BandNoiseFloor {
     this.#blockMin.fill(Number.POSITIVE_INFINITY);
     this.#pastMin.fill(Number.POSITIVE_INFINITY);
     this.#currentMin.fill(Number.POSITIVE_INFINITY);
-    this.#blockMax.fill(0);
-    this.#pastMax.fill(0);
-    this.#currentMax.fill(0);
+    this.#pastTop.fill(0);
     this.#blockHops = 0;
     this.#blockAt = 0;
   }
@@ -130,8 +125,7 @@ export class BandNoiseFloor {
     const blockMin = this.#blockMin;
     const pastMin = this.#pastMin;
     const currentMin = this.#currentMin;
-    const currentMax = this.#currentMax;
-    const pastMax = this.#pastMax;
+    const pastTop = this.#pastTop;
     // The window spans about one hop, so the hop after the first audible one is the first without zeros in it.
     this.#audibleHops = meanSquare > DIGITAL_SILENCE ? this.#audibleHops + 1 : 0;
     const learn = this.#audibleHops >= 2;
@@ -145,10 +139,8 @@ export class BandNoiseFloor {
         let f = Math.min(currentMin[b] as number, s);
         currentMin[b] = f;
         if ((pastMin[b] as number) < f) f = pastMin[b] as number;
-        const top = Math.max(currentMax[b] as number, s, pastMax[b] as number);
-        currentMax[b] = Math.max(currentMax[b] as number, s);
         const was = floor[b] as number;
-        floor[b] = f <= was || top < STATIONARY * f ? f : Math.min(f, was * RISE);
+        floor[b] = f <= was || (pastTop[b] as number) < STATIONARY * f ? f : Math.min(f, was * RISE);
       } else if (!this.#started) {
         floor[b] = s;
       }
@@ -156,21 +148,18 @@ export class BandNoiseFloor {
     if (learn) this.#started = true;
     if (learn && ++this.#blockHops === FLOOR_BLOCK_HOPS) {
       blockMin.set(currentMin, this.#blockAt * bands);
-      this.#blockMax.set(currentMax, this.#blockAt * bands);
       this.#blockAt = (this.#blockAt + 1) % FLOOR_BLOCKS;
       currentMin.fill(Number.POSITIVE_INFINITY);
-      currentMax.fill(0);
-      const blockMax = this.#blockMax;
-      const pastMax = this.#pastMax;
+      const pastTop = this.#pastTop;
       for (let b = 0; b < bands; b++) {
         let f = Number.POSITIVE_INFINITY;
         let top = 0;
         for (let u = 0; u < FLOOR_BLOCKS; u++) {
           f = Math.min(f, blockMin[u * bands + b] as number);
-          top = Math.max(top, blockMax[u * bands + b] as number);
+          top = Math.max(top, blockMin[u * bands + b] as number);
         }
         pastMin[b] = f;
-        pastMax[b] = top;
+        pastTop[b] = top;
       }
       this.#blockHops = 0;
     }

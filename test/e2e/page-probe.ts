@@ -62,7 +62,7 @@ export interface AudioPlayback {
  * the script tag's button (`realtime-voice:state` DOM events) report their state here.
  */
 export const PROBE_SCRIPT = `(() => {
-  const probe = { clickAt: null, connectedAt: null, audios: [], peerConnections: [], calls: [] };
+  const probe = { clickAt: null, connectedAt: null, audios: [], peerConnections: [], calls: [], errors: [] };
   Object.defineProperty(window, "__rvProbe", { value: probe });
   const connected = () => {
     if (probe.clickAt !== null && probe.connectedAt === null) probe.connectedAt = performance.now();
@@ -76,6 +76,7 @@ export const PROBE_SCRIPT = `(() => {
       if (session) session.on("state", (state) => state.status === "connected" && connected());
     }, 0);
   }, true);
+  addEventListener("realtime-voice:error", (event) => event.detail && probe.errors.push({ code: event.detail.code, message: event.detail.message }), true);
   addEventListener("realtime-voice:state", (event) => event.detail && event.detail.status === "connected" && connected(), true);
   const Native = window.RTCPeerConnection;
   if (Native) {
@@ -101,6 +102,9 @@ export const PROBE_SCRIPT = `(() => {
     return element;
   };
 })();`;
+
+/** `realtime-voice:error` events the script tag's button fired: `[{code, message}]` (evaluated in the page). */
+export const ERRORS_PROBE = "window.__rvProbe.errors.slice()";
 
 /** Reads the probe's timing (evaluated in the page). */
 export const TIMING_PROBE = `(() => {

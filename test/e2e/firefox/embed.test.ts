@@ -3,20 +3,24 @@
  * the worker's `ALLOWED_ORIGINS`) loads `realtime-voice.js` from the worker; its button starts a session that
  * captures recorded speech from a PulseAudio virtual microphone and streams it to the local peer.
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort, type Stack, startStack } from "../../../demo/start.ts";
 import { speechTestFile } from "../../fixtures/speech-corpus.ts";
 import {
   connectTimes,
+  ERRORS_PROBE,
   formatConnectTimes,
   PROBE_SCRIPT,
   type ProbeState,
   TIMING_PROBE,
 } from "../page-probe.ts";
 import { parseAppendId, receivedEvents, sentEvents } from "../peer-api.ts";
-import { type SoundServer, startSoundServer } from "../sound-server.ts";
+import { noSoundServerEnv, type SoundServer, startSoundServer } from "../sound-server.ts";
 import { launchFirefox } from "./firefox.ts";
 
 let stack: Stack;
@@ -25,6 +29,8 @@ let browser: Browser;
 let thirdParty: Server;
 let thirdPartyOrigin: string;
 let speechPath: string;
+let silentBrowser: Browser;
+let silentDir: string;
 
 const BUTTON = "[data-realtime-voice]";
 
@@ -45,11 +51,19 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => thirdParty.listen(port, "127.0.0.1", done));
   speechPath = (await speechTestFile({ sampleRate: 48_000, seconds: 6, seed: 7 })).path;
-  browser = await launchFirefox(sound.env);
+  silentDir = mkdtempSync(join(tmpdir(), "rve-no-sound-"));
+  [browser, silentBrowser] = await Promise.all([
+    launchFirefox(sound.env),
+    // A microphone that works without a sound server (Firefox's fake device, a tone) while the AudioContext,
+    // which needs an output device, stays suspended. With no microphone at all getUserMedia throws
+    // NotFoundError and the session fails at once with microphone_unavailable.
+    launchFirefox(noSoundServerEnv(silentDir), { "media.navigator.streams.fake": true }),
+  ]);
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await Promise.all([browser?.close(), silentBrowser?.close()]);
+  if (silentDir) rmSync(silentDir, { recursive: true, force: true });
   thirdParty?.close();
   await Promise.all([stack?.stop(), sound?.stop()]);
 });
@@ -106,6 +120,40 @@ describe("Firefox ESR: embedding", () => {
       if (worklet.length > 0)
         console.log(`[e2e firefox embed] worklet URL refused by CORS: blob: fallback used`);
       expect(errors.filter((error) => !worklet.includes(error))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe("Firefox ESR without a sound server", () => {
+  test("the session fails loudly: capture_stalled within a few seconds of connected, not a silent call", async () => {
+    const page = await silentBrowser.newPage();
+    try {
+      await page.evaluateOnNewDocument(PROBE_SCRIPT);
+      await page.goto(`${thirdPartyOrigin}/`);
+      await page.click(BUTTON);
+      // Without PulseAudio the AudioContext never leaves `suspended`: no frame is ever captured.
+      await page.waitForFunction(
+        `${ERRORS_PROBE}.length > 0 || document.querySelector("${BUTTON}").dataset.state === "failed"`,
+        {
+          timeout: 15_000,
+        },
+      );
+      const errors = (await page.evaluate(ERRORS_PROBE)) as Array<{ code: string; message: string }>;
+      const state = await page.$eval(BUTTON, (button) => button.getAttribute("data-state"));
+      const frames = await page.evaluate(
+        `RealtimeVoice.sessionOf(document.querySelector("${BUTTON}"))?.stats.framesCaptured ?? null`,
+      );
+      console.log(
+        `[e2e firefox] no sound server: state ${state}, frames ${frames}, errors ${JSON.stringify(errors)}`,
+      );
+      expect(errors.map((error) => error.code)).toContain("capture_stalled");
+      expect(errors.find((error) => error.code === "capture_stalled")?.message).toMatch(
+        /sound server|suspended/,
+      );
+      expect(frames ?? 0).toBe(0);
+      await page.click(BUTTON);
     } finally {
       await page.close();
     }

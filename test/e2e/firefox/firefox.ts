@@ -29,17 +29,20 @@ export const FIREFOX_PREFS: Record<string, unknown> = {
 };
 
 /**
- * Launches headless Firefox ESR with {@link FIREFOX_PREFS}. `env` is added to the browser's environment: pass a
- * sound server's (`SoundServer.env`) or `noSoundServerEnv()`. Firefox's own fake microphone
+ * Launches headless Firefox ESR with {@link FIREFOX_PREFS} and `prefs`. `env` is added to the browser's
+ * environment: pass a sound server's (`SoundServer.env`) or `noSoundServerEnv()`. Firefox's own fake microphone
  * (`media.navigator.streams.fake`) is a tone, not speech, so it stays off.
  */
-export async function launchFirefox(env: Record<string, string>): Promise<Browser> {
+export async function launchFirefox(
+  env: Record<string, string>,
+  prefs: Record<string, unknown> = {},
+): Promise<Browser> {
   if (!existsSync(FIREFOX)) throw new Error(`${FIREFOX} is missing: run test/setup/system-deps.sh`);
   return await puppeteer.launch({
     browser: "firefox",
     executablePath: FIREFOX,
     headless: true,
     env: { ...process.env, ...env },
-    extraPrefsFirefox: FIREFOX_PREFS,
+    extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs },
   });
 }

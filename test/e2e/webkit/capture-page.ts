@@ -112,11 +112,16 @@ window.captureTest = {
 };
 </script></body></html>`;
 
-/** Serves the page, `dist/capture-processor.js` and `wavPath` as `/speech.wav` on 127.0.0.1; resolves with its origin. */
+/**
+ * Serves the page, `dist/capture-processor.js`, `dist/realtime-voice.js` (the script tag's bundle, under a
+ * plain `/embed.html`) and `wavPath` as `/speech.wav` on 127.0.0.1; resolves with its origin and the path of
+ * every request it answered (a client that reaches for the worker's `/v1/…` routes shows up there as a 404).
+ */
 export async function serveCapturePage(
   distDir: string,
   wavPath: string,
-): Promise<{ origin: string; close(): Promise<void> }> {
+): Promise<{ origin: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
   const files: Record<string, { type: string; body: string | Buffer }> = {
     "/": { type: "text/html", body: PAGE },
     "/capture-processor.js": {
@@ -124,8 +129,14 @@ export async function serveCapturePage(
       body: readFileSync(join(distDir, "capture-processor.js")),
     },
     "/speech.wav": { type: "audio/wav", body: readFileSync(wavPath) },
+    "/realtime-voice.js": { type: "text/javascript", body: readFileSync(join(distDir, "realtime-voice.js")) },
+    "/embed.html": {
+      type: "text/html",
+      body: `<!doctype html><html><body><button data-realtime-voice>Talk to us</button><script src="/realtime-voice.js"></script></body></html>`,
+    },
   };
   const server = createServer((request, response) => {
+    requests.push(request.url ?? "");
     const file = files[request.url ?? ""];
     if (!file) response.writeHead(404).end();
     else response.writeHead(200, { "content-type": file.type }).end(file.body);
@@ -135,6 +146,7 @@ export async function serveCapturePage(
   if (!address || typeof address === "string") throw new Error("no address");
   return {
     origin: `http://127.0.0.1:${address.port}`,
+    requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -24,7 +24,7 @@ const BLOCK_S = 0.25;
 
 let sound: SoundServer;
 let webkit: WebKitSession;
-let page: { origin: string; close(): Promise<void> };
+let page: { origin: string; requests: string[]; close(): Promise<void> };
 let input: Input;
 const runs: Record<"file" | "microphone", CaptureRun> = {} as never;
 
@@ -194,5 +194,31 @@ describe("WebKitGTK: the capture worklet on recorded speech (no WebRTC in Debian
       segmentsOf(run, shift).map(([s, e]) => [s - slack, e + slack] as [number, number]),
       input.speech,
     );
+  });
+});
+
+describe("WebKitGTK without WebRTC", () => {
+  test("connect() fails with webrtc_unsupported before anything is requested from the worker", async () => {
+    await webkit.navigate(`${page.origin}/embed.html`);
+    const before = page.requests.length;
+    const outcome = await webkit.run<{ code: string; message: string; states: string[] } | null>(`
+      const session = RealtimeVoice.connect({ url: location.origin });
+      const states = [];
+      session.on("state", (state) => states.push(state.status));
+      try {
+        await session.ready;
+        return null;
+      } catch (error) {
+        return { code: error.code, message: error.message, states };
+      }
+    `);
+    const requested = page.requests.slice(before);
+    console.log(
+      `[e2e webkit] connect(): ${JSON.stringify(outcome)}; requests after load: ${JSON.stringify(requested)}`,
+    );
+    expect(outcome?.code).toBe("webrtc_unsupported");
+    expect(outcome?.states.at(-1)).toBe("failed");
+    // Nothing reached for the worker's routes (nor the worklet: capture is not even started).
+    expect(requested.filter((path) => path.startsWith("/v1/"))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { CAPTURE_PROCESSOR_NAME } from "../../../worklet/messages.ts";
+import { CAPTURE_PROCESSOR_NAME } from "../../../worklet/processor/messages.ts";
 
 /** What `captureTest.stop()` returns. */
 export interface CaptureRun {

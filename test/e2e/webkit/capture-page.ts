@@ -165,29 +165,6 @@ export function rawOf(run: CaptureRun): Float32Array {
 }
 
 /**
- * Gaps made of whole render quanta of exact zeros in `samples` (the tap's input, whose quanta start at multiples
- * of `quantum`), between the first and the last non-zero sample: what a browser's input inserts when its
- * capture buffer runs dry. Start and length in quanta. A zero sample of the signal itself (a 16-bit microphone
- * hits 0 now and then) never fills a whole quantum of real audio.
- */
-export function zeroQuanta(samples: Float32Array, quantum: number): Array<{ start: number; length: number }> {
-  let first = 0;
-  while (first < samples.length && samples[first] === 0) first++;
-  let last = samples.length - 1;
-  while (last > first && samples[last] === 0) last--;
-  const gaps: Array<{ start: number; length: number }> = [];
-  for (let q = Math.ceil(first / quantum); (q + 1) * quantum <= last; q++) {
-    let zero = true;
-    for (let i = q * quantum; i < (q + 1) * quantum && zero; i++) zero = samples[i] === 0;
-    if (!zero) continue;
-    const previous = gaps.at(-1);
-    if (previous && previous.start + previous.length === q) previous.length++;
-    else gaps.push({ start: q, length: 1 });
-  }
-  return gaps;
-}
-
-/**
  * Runs of exact digital zeros of at least `minLength` samples between the first and the last non-zero sample:
  * what a browser's input inserts when its capture buffer runs dry (no microphone delivers exact zeros).
  * Start index and length in samples.

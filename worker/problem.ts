@@ -8,6 +8,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { BaseIssue } from "valibot";
+import { issueDetail, issueKeys } from "./schema/issues.ts";
 
 /** Every `code` the worker answers with, with its HTTP status and title. */
 export const PROBLEMS = {
@@ -108,12 +109,7 @@ export function issuesToFields(
   prefix: ReadonlyArray<string | number> = [],
 ): ProblemField[] {
   return issues.map((issue) => {
-    const path = [...prefix, ...(issue.path ?? []).map((item) => item.key as string | number)];
-    const detail =
-      issue.type === "strict_object" && issue.expected === "never"
-        ? `Unknown field ${issue.received}: not allowed here`
-        : issue.message;
-    return { pointer: jsonPointer(path), detail };
+    return { pointer: jsonPointer([...prefix, ...issueKeys(issue)]), detail: issueDetail(issue) };
   });
 }
 

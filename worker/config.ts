@@ -17,6 +17,8 @@ export const DEFAULTS = {
   INSTRUCTIONS: "",
   CLIENT_INSTRUCTIONS: "append",
   ALLOW_CLIENT_TOOLS: "false",
+  ALLOW_CLIENT_REASONING: "false",
+  ALLOW_STORED_PROMPTS: "false",
   MAX_OUTPUT_TOKENS: "4096",
   SECRET_TTL_SECONDS: "60",
   MAX_INSTRUCTIONS_CHARS: "4000",
@@ -42,6 +44,7 @@ const list = v.pipe(
 );
 const int = (min: number, max: number) =>
   v.pipe(v.string(), v.regex(/^\s*\d+\s*$/), v.transform(Number), v.minValue(min), v.maxValue(max));
+const flag = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(["true", "false"]));
 const origin = v.pipe(
   v.string(),
   v.check((s) => s === "*" || URL.canParse(s), "an origin such as https://example.com, or *"),
@@ -69,7 +72,9 @@ const Vars = v.object({
   ),
   INSTRUCTIONS: v.string(),
   CLIENT_INSTRUCTIONS: v.pipe(v.string(), v.trim(), v.picklist(["deny", "append", "allow"])),
-  ALLOW_CLIENT_TOOLS: v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(["true", "false"])),
+  ALLOW_CLIENT_TOOLS: flag,
+  ALLOW_CLIENT_REASONING: flag,
+  ALLOW_STORED_PROMPTS: flag,
   MAX_OUTPUT_TOKENS: v.union([v.pipe(v.string(), v.trim(), v.literal("inf")), int(1, 4_096)]),
   // Clamped, not rejected: the bounds are OpenAI's, and an operator asking for "a day" gets the longest allowed.
   SECRET_TTL_SECONDS: v.pipe(
@@ -108,6 +113,8 @@ export function parseConfig(vars: ConfigVars): Policy {
     instructions: c.INSTRUCTIONS.trim(),
     clientInstructions: c.CLIENT_INSTRUCTIONS,
     allowClientTools: c.ALLOW_CLIENT_TOOLS === "true",
+    allowClientReasoning: c.ALLOW_CLIENT_REASONING === "true",
+    allowStoredPrompts: c.ALLOW_STORED_PROMPTS === "true",
     maxOutputTokens: c.MAX_OUTPUT_TOKENS,
     secretTtlSeconds: c.SECRET_TTL_SECONDS,
     maxInstructionsChars: c.MAX_INSTRUCTIONS_CHARS,

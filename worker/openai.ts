@@ -7,10 +7,10 @@
  * Upstream error bodies are logged (redacted), never forwarded.
  */
 import * as v from "valibot";
-import type { Policy } from "./policy.ts";
+import type { Policy, UpstreamSession } from "./policy.ts";
 import { Problem, type ProblemCode } from "./problem.ts";
 import { redact } from "./redact.ts";
-import type { ExpiresAfter, RealtimeSession } from "./schema/session.ts";
+import type { ExpiresAfter, TranscriptionSession } from "./schema/session.ts";
 import { MintedSecret, UpstreamError } from "./schema/upstream.ts";
 
 /** Where and how to reach OpenAI. `baseUrl` has no trailing slash; plain http (a local peer) is fine. */
@@ -41,7 +41,7 @@ const MAX_REPLY_BYTES = 256 * 1024;
  */
 export async function mintClientSecret(
   upstream: Upstream,
-  body: { expires_after: ExpiresAfter; session: RealtimeSession },
+  body: { expires_after: ExpiresAfter; session: UpstreamSession | TranscriptionSession },
 ): Promise<MintedSecret> {
   return call(upstream, "/realtime/client_secrets", JSON.stringify(body), "application/json", async (res) => {
     const parsed = v.safeParse(MintedSecret, await res.json());
@@ -59,7 +59,7 @@ export async function mintClientSecret(
 export async function createCall(
   upstream: Upstream,
   sdp: string,
-  session: RealtimeSession,
+  session: UpstreamSession,
 ): Promise<CreatedCall> {
   // String parts, as in OpenAI's own server example for the unified interface.
   const form = new FormData();

@@ -3,6 +3,10 @@
  * one place (`app.onError`). `code` is stable and machine-readable; `errors[].pointer` is an RFC 6901 JSON pointer
  * into the request body (for a multipart body, into the part named by the first segment; `/query/…` and
  * `/path/…` point at query and path parameters).
+ *
+ * Every body also carries OpenAI's error envelope as an extension member (RFC 9457 §3.2),
+ * `error: {message, type, code, param}`, because the official SDKs build their exception message from
+ * `error.message` (openai-node: `"403 This origin may not use the API. …"`) and would otherwise print the raw JSON.
  */
 
 import { HTTPException } from "hono/http-exception";
@@ -51,6 +55,18 @@ export interface ProblemInit {
   cause?: unknown;
 }
 
+/**
+ * OpenAI's error envelope, as `{"error": …}` in OpenAI's own answers. `type` is `invalid_request_error` for a
+ * 4xx and `server_error` for a 5xx; `code` is the problem's `code` (or the first field's finer code); `param` is
+ * the first bad field as OpenAI names parameters (`session.audio.output.voice`), or null.
+ */
+export interface OpenAiError {
+  message: string;
+  type: "invalid_request_error" | "server_error";
+  code: string;
+  param: string | null;
+}
+
 /** The JSON body of a problem response (`application/problem+json`). */
 export interface ProblemBody {
   type: string;
@@ -60,6 +76,8 @@ export interface ProblemBody {
   detail?: string;
   instance?: string;
   errors?: ProblemField[];
+  /** Extension member for OpenAI's clients: see {@link OpenAiError}. */
+  error: OpenAiError;
 }
 
 /** An HTTP error carrying problem details; throw it from any handler or middleware. */
@@ -86,6 +104,7 @@ export class Problem extends HTTPException {
       title,
       status,
       code: this.code,
+      error: openAiError(status, title, this.code, this.detail, this.errors),
     };
     if (this.detail !== undefined) body.detail = this.detail;
     if (instance !== undefined) body.instance = instance;
@@ -95,6 +114,39 @@ export class Problem extends HTTPException {
       headers: { ...this.headers, "Content-Type": "application/problem+json" },
     });
   }
+}
+
+/** One sentence for OpenAI's `error.message`: the title, then the detail or the first bad field. */
+function openAiError(
+  status: number,
+  title: string,
+  code: ProblemCode,
+  detail: string | undefined,
+  errors: ReadonlyArray<ProblemField> | undefined,
+): OpenAiError {
+  const first = errors?.[0];
+  let message = title;
+  if (detail !== undefined && detail !== title) message += `: ${detail}`;
+  else if (first !== undefined) {
+    message += `: ${first.pointer === "" ? "the body" : first.pointer}: ${first.detail}`;
+    if (errors !== undefined && errors.length > 1) message += ` (and ${errors.length - 1} more in errors[])`;
+  }
+  return {
+    message: /[.!?]$/.test(message) ? message : `${message}.`,
+    type: status >= 500 ? "server_error" : "invalid_request_error",
+    code: first?.code ?? code,
+    param: first === undefined || first.pointer === "" ? null : pointerToParam(first.pointer),
+  };
+}
+
+/** `/session/tools/0/name` → `session.tools[0].name` (OpenAI's way of naming a parameter). */
+export function pointerToParam(pointer: string): string {
+  let param = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    param += /^\d+$/.test(key) ? `[${key}]` : param === "" ? key : `.${key}`;
+  }
+  return param;
 }
 
 /** RFC 6901: `~` → `~0`, `/` → `~1`, segments joined with `/` after a leading `/`. */

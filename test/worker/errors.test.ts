@@ -12,6 +12,7 @@ interface ProblemJson {
   code: string;
   detail?: string;
   instance?: string;
+  error: { message: string; type: string; code: string; param: string | null };
 }
 
 let logged: string[] = [];
@@ -30,6 +31,11 @@ async function expectProblem(res: Response, status: number, code: string): Promi
   const body = (await res.json()) as ProblemJson;
   expect(body).toMatchObject({ status, code, type: `urn:realtime-voice-edge:problem:${code}` });
   expect(body.title.length).toBeGreaterThan(0);
+  // OpenAI's envelope beside RFC 9457: what the official SDKs print is a sentence, never raw JSON.
+  expect(body.error.type).toBe(status >= 500 ? "server_error" : "invalid_request_error");
+  expect(body.error.message).toMatch(/^[A-Z][^{}]*[.!?]$/);
+  expect(body.error.message.startsWith(body.title)).toBe(true);
+  expect(typeof body.error.code).toBe("string");
   return body;
 }
 
@@ -79,25 +85,35 @@ describe("error table", () => {
         errors: unknown[];
       };
       expect(problem.errors).toEqual([{ pointer: "", detail: expect.any(String) }]);
+      expect(problem.error.param).toBeNull();
     },
   );
 
-  it("403 origin_not_allowed, without any CORS header, for a foreign origin (preflight too)", async () => {
+  it("403 origin_not_allowed, readable by the refused page (CORS for that origin, preflight passes)", async () => {
     const { res, upstream } = await postJson(mint, {}, {});
     expect(res.status).toBe(200);
     expect(await upstream()).toHaveLength(1);
 
     const foreign = await send(mint, { json: {}, headers: { Origin: "https://evil.example" } });
-    await expectProblem(foreign.res, 403, "origin_not_allowed");
-    expect(foreign.res.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    const problem = (await expectProblem(foreign.res, 403, "origin_not_allowed")) as ProblemJson & {
+      error: { message: string; code: string };
+    };
+    expect(problem.detail).toContain("ALLOWED_ORIGINS");
+    expect(problem.error.message).toContain("https://evil.example");
+    expect(problem.error.code).toBe("origin_not_allowed");
+    expect(foreign.res.headers.get("Access-Control-Allow-Origin")).toBe("https://evil.example");
+    expect(foreign.res.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
+    expect(foreign.res.headers.get("Vary")).toContain("Origin");
     expect(await foreign.upstream()).toEqual([]);
 
+    // The preflight grants nothing by itself: the request that follows is the 403 above.
     const preflight = await send(mint, {
       method: "OPTIONS",
       headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" },
     });
-    expect(preflight.res.status).toBe(403);
-    expect([...preflight.res.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
+    expect(preflight.res.status).toBe(204);
+    expect(preflight.res.headers.get("Access-Control-Allow-Origin")).toBe("https://evil.example");
+    expect(await preflight.upstream()).toEqual([]);
   });
 
   it("same-origin and Origin-less requests pass with ALLOWED_ORIGINS empty; listed origins get CORS headers", async () => {

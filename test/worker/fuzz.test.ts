@@ -270,7 +270,8 @@ function summary(statuses: number[]): Record<string, number> {
   return counts;
 }
 
-describe("fuzz: only 2xx/4xx, never an unknown key upstream", () => {
+// Hundreds of requests per test: a loaded machine needs more than the default 5 s.
+describe("fuzz: only 2xx/4xx, never an unknown key upstream", { timeout: 60_000 }, () => {
   beforeAll(() => {
     vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => fakeOpenAI(new Request(input, init)));
   });

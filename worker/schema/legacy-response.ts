@@ -6,8 +6,8 @@
  * translation's `warnings`. Values come from OpenAI's effective session, falling back to what was sent.
  */
 import * as v from "valibot";
+import type { UpstreamSession } from "../policy.ts";
 import type { LegacyTranslation, LegacyWarning } from "./legacy.ts";
-import type { RealtimeSession } from "./session.ts";
 import type { MintedSecret } from "./upstream.ts";
 import { EffectiveSession } from "./upstream.ts";
 
@@ -74,7 +74,7 @@ export interface LegacySessionResponse {
 /** What {@link legacySessionResponse} combines. `webrtcUrl` is where the `ek_` is used (`{base}/realtime/calls`). */
 export interface LegacyResponseInput {
   minted: MintedSecret;
-  sent: RealtimeSession;
+  sent: UpstreamSession;
   translation: LegacyTranslation;
   webrtcUrl: string;
   now: Date;

@@ -57,7 +57,7 @@ export interface ProblemInit {
 
 /**
  * OpenAI's error envelope, as `{"error": …}` in OpenAI's own answers. `type` is `invalid_request_error` for a
- * 4xx and `server_error` for a 5xx; `code` is the problem's `code` (or the first field's finer code); `param` is
+ * 4xx and `server_error` for a 5xx; `code` is the problem's `code` (finer codes stay in `errors[]`); `param` is
  * the first bad field as OpenAI names parameters (`session.audio.output.voice`), or null.
  */
 export interface OpenAiError {
@@ -134,7 +134,7 @@ function openAiError(
   return {
     message: /[.!?]$/.test(message) ? message : `${message}.`,
     type: status >= 500 ? "server_error" : "invalid_request_error",
-    code: first?.code ?? code,
+    code,
     param: first === undefined || first.pointer === "" ? null : pointerToParam(first.pointer),
   };
 }

@@ -205,7 +205,7 @@ describe("openai-node: errors only the worker raises", () => {
       .catch((error: unknown) => error);
     const error = expectReadable(failure, PermissionDeniedError, 403);
     expect(error.message).toContain("ALLOW_STORED_PROMPTS");
-    expect(error.code).toBe("stored_prompt_denied");
+    expect(error.code).toBe("policy_violation");
     expect(error.param).toBe("session.prompt");
   });
 

@@ -1,5 +1,5 @@
 /**
- * Environment variables → {@link Policy}. Variables are input too: each is validated with Valibot, an unset or
+ * Environment variables → {@link Config}: the session {@link Policy} plus where the upstream is and who may call. Variables are input too: each is validated with Valibot, an unset or
  * empty variable takes its default, and a malformed one makes every API request answer 500
  * `server_misconfigured` (failing closed) instead of guessing.
  */
@@ -27,6 +27,16 @@ export const DEFAULTS = {
 
 /** The variables the worker reads (all strings; unset ones take {@link DEFAULTS}). */
 export type ConfigVars = { [K in keyof typeof DEFAULTS]?: string | undefined };
+
+/** The parsed variables: the session policy and the deployment's own settings. */
+export interface Config extends Policy {
+  /** Origins allowed to call the API. Empty: same-origin and Origin-less requests only. `["*"]`: any. */
+  allowedOrigins: readonly string[];
+  /** Base URL of the OpenAI API, without trailing slash (http://127.0.0.1:PORT works for a local peer). */
+  openaiBaseUrl: string;
+  /** Upstream request timeout, milliseconds. */
+  upstreamTimeoutMs: number;
+}
 
 /** Thrown by {@link parseConfig}; the message names the variable, never a value that could be a secret. */
 export class ConfigError extends Error {
@@ -87,10 +97,10 @@ const Vars = v.object({
 });
 
 /**
- * Parses `vars` (the Worker's `env`) into a policy. Throws {@link ConfigError} naming the first bad variable.
+ * Parses `vars` (the Worker's `env`) into a {@link Config}. Throws {@link ConfigError} naming the first bad variable.
  * `ALLOWED_MODELS` always gains `DEFAULT_MODEL`.
  */
-export function parseConfig(vars: ConfigVars): Policy {
+export function parseConfig(vars: ConfigVars): Config {
   const raw: Record<string, string> = {};
   for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     const value = vars[key];

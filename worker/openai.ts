@@ -7,7 +7,8 @@
  * Upstream error bodies are logged (redacted), never forwarded.
  */
 import * as v from "valibot";
-import type { Policy, UpstreamSession } from "./policy.ts";
+import type { Config } from "./config.ts";
+import type { UpstreamSession } from "./policy.ts";
 import { Problem, type ProblemCode } from "./problem.ts";
 import { redact } from "./redact.ts";
 import type { ExpiresAfter, TranscriptionSession } from "./schema/session.ts";
@@ -20,9 +21,9 @@ export interface Upstream {
   timeoutMs: number;
 }
 
-/** The upstream of a deployment: its policy's base URL and timeout, and the server key. */
-export function upstreamOf(policy: Policy, apiKey: string): Upstream {
-  return { baseUrl: policy.openaiBaseUrl, apiKey, timeoutMs: policy.upstreamTimeoutMs };
+/** The upstream of a deployment: its configured base URL and timeout, and the server key. */
+export function upstreamOf(config: Config, apiKey: string): Upstream {
+  return { baseUrl: config.openaiBaseUrl, apiKey, timeoutMs: config.upstreamTimeoutMs };
 }
 
 /** The SDP answer and the id (`rtc_…`) of a created call. */

@@ -7,6 +7,7 @@
  * `/v1/realtime/calls` route keeps every key away from the browser and leaves the server the hangup lever, but the
  * data channel can still carry `session.update`: keep secret TTLs short and instructions server-owned.
  */
+import type { LegacyTranslation } from "./legacy/translate.ts";
 import type { ProblemField } from "./problem.ts";
 import type {
   AudioInput,
@@ -23,10 +24,11 @@ import type {
 /** How client-supplied `instructions` combine with the server's `INSTRUCTIONS`. */
 export type ClientInstructionsMode = "deny" | "append" | "allow";
 
-/** The parsed configuration (see `config.ts` for the variables and their defaults). */
+/**
+ * What a deployment allows a client to ask for in a session (parsed from the variables by `config.ts`, which adds
+ * the deployment's other settings to make a `Config`).
+ */
 export interface Policy {
-  /** Origins allowed to call the API. Empty: same-origin and Origin-less requests only. `["*"]`: any. */
-  allowedOrigins: readonly string[];
   /** Models a client may ask for; always contains `defaultModel`. */
   allowedModels: readonly string[];
   defaultModel: string;
@@ -46,10 +48,6 @@ export interface Policy {
   secretTtlSeconds: number;
   /** Longest client `instructions` accepted, characters. */
   maxInstructionsChars: number;
-  /** Base URL of the OpenAI API, without trailing slash (http://127.0.0.1:PORT works for a local peer). */
-  openaiBaseUrl: string;
-  /** Upstream request timeout, milliseconds. */
-  upstreamTimeoutMs: number;
 }
 
 /** What a route hands to the policy: a validated GA session (or none) and an optional `expires_after`. */
@@ -290,4 +288,32 @@ function resolveInstructions(client: string | undefined, policy: Policy, violati
     case "allow":
       return client;
   }
+}
+
+const BETA_PREVIEW_MODEL = /^gpt-4o(-mini)?-realtime-preview(-\d{4}-\d{2}-\d{2})?$/;
+
+/**
+ * Beta clients hard-code the preview models of their era (`gpt-4o-realtime-preview-2024-12-17`). When the
+ * deployment does not offer the requested one, the request falls back to the default model with a warning
+ * instead of failing; any other model outside `allowedModels` is still {@link applyPolicy}'s 403.
+ */
+export function retireBetaModel(
+  translation: LegacyTranslation,
+  allowedModels: readonly string[],
+): LegacyTranslation {
+  const model = translation.session.model;
+  if (model === undefined || !BETA_PREVIEW_MODEL.test(model) || allowedModels.includes(model))
+    return translation;
+  const { model: _dropped, ...session } = translation.session;
+  return {
+    ...translation,
+    session,
+    warnings: [
+      ...translation.warnings,
+      {
+        pointer: translation.sources["/model"] ?? "/model",
+        message: `beta preview model "${model}" is not offered here: the default model is used`,
+      },
+    ],
+  };
 }

@@ -76,7 +76,10 @@ describe("fields the SDK types", () => {
       };
       expect(problem.code).toBe("policy_violation");
       expect(problem.errors).toEqual([{ pointer, code, detail: expect.stringContaining(variable) }]);
-      expect(problem.error).toMatchObject({ code: "policy_violation", param: pointer.slice(1).replaceAll("/", ".") });
+      expect(problem.error).toMatchObject({
+        code: "policy_violation",
+        param: pointer.slice(1).replaceAll("/", "."),
+      });
       expect(problem.error.message).toContain(variable);
       expect(await upstream()).toEqual([]);
     },

@@ -13,7 +13,7 @@ export function originAllowed(c: Context<AppEnv>): boolean {
   const origin = c.req.header("Origin");
   if (origin === undefined) return true;
   if (origin === new URL(c.req.url).origin) return true;
-  const allowed = c.var.policy.allowedOrigins;
+  const allowed = c.var.config.allowedOrigins;
   return allowed.includes("*") || allowed.includes(origin);
 }
 

@@ -19,10 +19,10 @@ export const clientSecrets = new Hono<AppEnv>()
     const body = c.req.valid("json");
     const verdict =
       body.session?.type === "transcription"
-        ? applyTranscriptionPolicy(body.session, body.expires_after, c.var.policy)
-        : applyPolicy({ session: body.session, expiresAfter: body.expires_after }, c.var.policy);
+        ? applyTranscriptionPolicy(body.session, body.expires_after, c.var.config)
+        : applyPolicy({ session: body.session, expiresAfter: body.expires_after }, c.var.config);
     if (!verdict.ok) throw policyProblem(verdict.violations, (pointer) => `/session${pointer}`);
-    const minted = await mintClientSecret(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), {
+    const minted = await mintClientSecret(upstreamOf(c.var.config, c.env.OPENAI_API_KEY), {
       expires_after: verdict.expiresAfter,
       session: verdict.session,
     });

@@ -13,6 +13,12 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { BaseIssue } from "valibot";
 
+/**
+ * 5xx codes a retry cannot fix (the deployment's key or variables): answered with `x-should-retry: false`, which
+ * the OpenAI SDKs obey instead of retrying every 5xx twice.
+ */
+const NOT_RETRYABLE: ReadonlySet<string> = new Set(["server_misconfigured", "upstream_auth_failed"]);
+
 /** Every `code` the worker answers with, with its HTTP status and title. */
 export const PROBLEMS = {
   invalid_request: [400, "The request does not match the schema"],
@@ -109,10 +115,9 @@ export class Problem extends HTTPException {
     if (this.detail !== undefined) body.detail = this.detail;
     if (instance !== undefined) body.instance = instance;
     if (this.errors !== undefined) body.errors = this.errors;
-    return new Response(JSON.stringify(body), {
-      status,
-      headers: { ...this.headers, "Content-Type": "application/problem+json" },
-    });
+    const headers: Record<string, string> = { ...this.headers, "Content-Type": "application/problem+json" };
+    if (NOT_RETRYABLE.has(this.code)) headers["x-should-retry"] = "false";
+    return new Response(JSON.stringify(body), { status, headers });
   }
 }
 

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { msToPeriodEnd, secondsToPeriodEnd } from "../../worker/middleware/rate-limit.ts";
 import { OFFER, ORIGIN, postJson, send } from "./harness.ts";
 
 const KEY = env.OPENAI_API_KEY;
@@ -180,10 +181,22 @@ describe("error table", () => {
     expect(limited).toBeDefined();
     if (limited === undefined) return;
     await expectProblem(limited, 429, "rate_limited");
-    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    const wait = Number(limited.headers.get("Retry-After"));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60);
+    const waitMs = Number(limited.headers.get("retry-after-ms"));
+    expect(Math.ceil(waitMs / 1000)).toBeGreaterThanOrEqual(wait - 1);
+    expect(waitMs).toBeLessThanOrEqual(60_000);
     expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
     // Another client is unaffected.
     expect((await postJson(mint, {}, { ip: "203.0.113.78" })).res.status).toBe(200);
+  });
+
+  it("Retry-After counts down to the end of the 60 s window the limiter counts in", () => {
+    expect(secondsToPeriodEnd(0)).toBe(60);
+    expect(secondsToPeriodEnd(59_001)).toBe(1);
+    expect(secondsToPeriodEnd(61_500)).toBe(59);
+    expect(msToPeriodEnd(61_500)).toBe(58_500);
   });
 
   it.each([
@@ -198,6 +211,8 @@ describe("error table", () => {
     const { res } = await postJson(mint, {}, { scenario, vars: { UPSTREAM_TIMEOUT_MS: "300" } });
     const problem = await expectProblem(res, status, code);
     expect(JSON.stringify(problem)).not.toContain("Incorrect API key");
+    // A retry cannot fix the deployment's key; transient failures stay retryable.
+    expect(res.headers.get("x-should-retry")).toBe(code === "upstream_auth_failed" ? "false" : null);
   });
 
   it("upstream 429 → 503 upstream_rate_limited with OpenAI's Retry-After", async () => {

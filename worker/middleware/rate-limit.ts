@@ -12,23 +12,30 @@ export const RATE_LIMIT_PERIOD_SECONDS = 60;
  * `Retry-After`) waits at most one period instead of a fixed full period per retry.
  */
 export function secondsToPeriodEnd(nowMs: number, period: number = RATE_LIMIT_PERIOD_SECONDS): number {
-  return period - (Math.floor(nowMs / 1000) % period);
+  return Math.ceil(msToPeriodEnd(nowMs, period) / 1000);
+}
+
+/** Milliseconds until the current rate-limit period ends, 1…`period` × 1000 (see {@link secondsToPeriodEnd}). */
+export function msToPeriodEnd(nowMs: number, period: number = RATE_LIMIT_PERIOD_SECONDS): number {
+  return period * 1000 - (Math.floor(nowMs) % (period * 1000));
 }
 
 /**
  * Per-client rate limit with the `RATE_LIMITER` binding, keyed by `CF-Connecting-IP` (set by Cloudflare's edge,
  * not forgeable by the client). Over the limit: 429 `rate_limited` with `Retry-After` from
- * {@link secondsToPeriodEnd}.
+ * {@link secondsToPeriodEnd} and `retry-after-ms` from {@link msToPeriodEnd}.
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     const key = c.req.header("CF-Connecting-IP") ?? "unknown";
     const { success } = await c.env.RATE_LIMITER.limit({ key });
     if (!success) {
-      const wait = secondsToPeriodEnd(Date.now());
+      const now = Date.now();
+      const wait = secondsToPeriodEnd(now);
       throw new Problem("rate_limited", {
         detail: `Too many requests from this client in the current ${RATE_LIMIT_PERIOD_SECONDS} s window; retry in ${wait} s`,
-        headers: { "Retry-After": String(wait) },
+        // `retry-after-ms` is OpenAI's own finer header; openai-node and openai-python prefer it.
+        headers: { "Retry-After": String(wait), "retry-after-ms": String(msToPeriodEnd(now)) },
       });
     }
     await next();

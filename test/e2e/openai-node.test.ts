@@ -60,6 +60,9 @@ const FULL_SESSION: RealtimeSessionCreateRequest = {
   include: ["item.input_audio_transcription.logprobs"],
 };
 
+/** The worker's client key (`CLIENT_API_KEYS`): an SDK on a server authenticates with it as its API key. */
+const CLIENT_KEY = "ck-openai-node-e2e-7a6b5c4d3e";
+
 let stack: Stack;
 let limited: Stack;
 const offerers: RealtimeOfferer[] = [];
@@ -68,10 +71,15 @@ beforeAll(async () => {
   [stack, limited] = await Promise.all([
     startStack({
       forceLocalPeer: true,
-      vars: { ALLOW_CLIENT_TOOLS: "true", ALLOW_CLIENT_REASONING: "true" },
+      vars: { ALLOW_CLIENT_TOOLS: "true", ALLOW_CLIENT_REASONING: "true", CLIENT_API_KEYS: CLIENT_KEY },
     }),
     // A wrong server key (OpenAI refuses it: a 5xx for the SDK) and a limit of 3 requests per minute.
-    startStack({ build: false, forceLocalPeer: true, rateLimit: 3, vars: { OPENAI_API_KEY: "sk-wrong" } }),
+    startStack({
+      build: false,
+      forceLocalPeer: true,
+      rateLimit: 3,
+      vars: { OPENAI_API_KEY: "sk-wrong", CLIENT_API_KEYS: CLIENT_KEY },
+    }),
   ]);
 });
 
@@ -85,8 +93,8 @@ afterAll(async () => {
 
 function clientFor(target: "worker" | "peer", options: { maxRetries?: number } = {}): OpenAI {
   const base = target === "worker" ? stack.workerUrl : (stack.peerUrl as string);
-  // The worker holds the server key itself; an SDK must still send some key (it refuses to start without one).
-  const apiKey = target === "worker" ? "unused-by-the-worker" : (stack.peerKey as string);
+  // The worker holds the server key itself; the SDK's key is the worker's client key.
+  const apiKey = target === "worker" ? CLIENT_KEY : (stack.peerKey as string);
   return new OpenAI({ apiKey, baseURL: `${base}/v1`, maxRetries: options.maxRetries ?? 0, timeout: 20_000 });
 }
 
@@ -219,7 +227,7 @@ describe("openai-node: errors only the worker raises", () => {
   });
 
   test("InternalServerError when OpenAI refuses the deployment's key; RateLimitError with Retry-After", async () => {
-    const client = new OpenAI({ apiKey: "unused", baseURL: `${limited.workerUrl}/v1`, maxRetries: 0 });
+    const client = new OpenAI({ apiKey: CLIENT_KEY, baseURL: `${limited.workerUrl}/v1`, maxRetries: 0 });
     const upstreamFailure = await client.realtime.clientSecrets.create({}).catch((error: unknown) => error);
     const upstream = expectReadable(upstreamFailure, InternalServerError, 502);
     expect(upstream.code).toBe("upstream_auth_failed");

@@ -17,6 +17,9 @@ import app from "../../worker/index.ts";
 
 let ip = 0;
 
+/** The SDK's API key is this worker's client key (`CLIENT_API_KEYS`): how a server-side SDK authenticates. */
+const CLIENT_KEY = "ck-openai-sdk-test-5e4d3c2b1a";
+
 // The worker logs upstream failures (tested in errors.test.ts); keep this file's output to its results.
 beforeEach(() => void vi.spyOn(console, "error").mockImplementation(() => {}));
 afterEach(() => vi.restoreAllMocks());
@@ -25,13 +28,19 @@ afterEach(() => vi.restoreAllMocks());
 function client(scenario = "ok", vars: Record<string, string> = {}, clientIp?: string): OpenAI {
   const base = `https://openai.test/${crypto.randomUUID()}/${scenario}/v1`;
   return new OpenAI({
-    apiKey: "unused-by-the-worker",
+    apiKey: CLIENT_KEY,
     baseURL: "https://edge.test/v1",
     maxRetries: 0,
     fetch: async (input, init) => {
       const request = new Request(input, init);
       request.headers.set("CF-Connecting-IP", clientIp ?? `10.99.${(ip >> 8) & 255}.${ip++ & 255}`);
-      return app.fetch(request, { ...env, OPENAI_BASE_URL: base, UPSTREAM_TIMEOUT_MS: "300", ...vars });
+      return app.fetch(request, {
+        ...env,
+        OPENAI_BASE_URL: base,
+        UPSTREAM_TIMEOUT_MS: "300",
+        CLIENT_API_KEYS: CLIENT_KEY,
+        ...vars,
+      });
     },
   });
 }

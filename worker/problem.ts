@@ -6,7 +6,7 @@
  *
  * Every body also carries OpenAI's error envelope as an extension member (RFC 9457 §3.2),
  * `error: {message, type, code, param}`, because the official SDKs build their exception message from
- * `error.message` (openai-node: `"403 This origin may not use the API. …"`) and would otherwise print the raw JSON.
+ * `error.message` (openai-node: `"403 This origin may not use the API: …"`) and would otherwise print the raw JSON.
  */
 
 import { HTTPException } from "hono/http-exception";
@@ -133,7 +133,7 @@ function openAiError(
   let message = title;
   if (detail !== undefined && detail !== title) message += `: ${detail}`;
   else if (first !== undefined) {
-    message += `: ${first.pointer === "" ? "the body" : first.pointer}: ${first.detail}`;
+    message += `: ${first.pointer === "" ? "the body" : pointerToParam(first.pointer)}: ${first.detail}`;
     if (errors !== undefined && errors.length > 1) message += ` (and ${errors.length - 1} more in errors[])`;
   }
   return {

@@ -141,6 +141,7 @@ function start(): void {
     if (state.status === "failed") showMessage(state.error.message, true);
     if (state.status === "reconnecting") showMessage(`Connection lost (${state.reason}); reconnecting…`);
     if (state.status === "closed") {
+      if (state.reason !== "client") showMessage(`The server ended the call (${state.reason}).`);
       levelFill.style.width = "0";
       levelValue.textContent = "— dBFS";
       // The peer writes the last turn when the call ends.

@@ -56,7 +56,7 @@ export async function buildAll(options: { types?: boolean } = {}): Promise<Recor
   await writeFile(join(out, "_headers"), ASSET_HEADERS);
   await build({
     ...common,
-    entryPoints: [join(root, "worklet/capture-processor.ts")],
+    entryPoints: [join(root, "worklet/processor/capture-processor.ts")],
     format: "esm",
     outfile: join(out, "capture-processor.js"),
   });
@@ -115,7 +115,7 @@ async function declarations(): Promise<void> {
     { cwd: root },
   );
   // Only the library's surface ships; `.d.ts` files must import siblings as `.js` for consumers' resolvers.
-  await rm(join(out, "types/demo"), { recursive: true, force: true });
+  for (const dir of ["types/demo", "types/test"]) await rm(join(out, dir), { recursive: true, force: true });
   for (const entry of await readdir(join(out, "types"), { recursive: true })) {
     if (!entry.endsWith(".d.ts")) continue;
     const file = join(out, "types", entry);

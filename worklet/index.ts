@@ -2,21 +2,14 @@
  * The ESM entry (`realtime-voice.mjs`): `connect()` with the worker URL defaulting to the origin this module was
  * served from and the capture worklet loaded from `capture-processor.js` beside it.
  */
-import type { ConnectOptions } from "./client.ts";
-import { connect as connectWith, type RealtimeVoiceSession } from "./client.ts";
+import type { ConnectOptions } from "./client/options.ts";
+import { connect as connectWith, type RealtimeVoiceSession } from "./client/session.ts";
 
-export type {
-  ConnectionState,
-  ConnectOptions,
-  ErrorCode,
-  FrameStats,
-  SegmenterOptions,
-  ServerEvent,
-  SessionEventMap,
-  SessionStats,
-  Signaling,
-} from "./client.ts";
-export { RealtimeVoiceError, RealtimeVoiceSession } from "./client.ts";
+export type { ConnectOptions, SegmenterOptions, Signaling } from "./client/options.ts";
+export { type ErrorCode, RealtimeVoiceError } from "./client/realtime-voice-error.ts";
+export type { ConnectionState, SessionEventMap } from "./client/session.ts";
+export { RealtimeVoiceSession } from "./client/session.ts";
+export type { CloseReason, FrameStats, ServerEvent, SessionStats } from "./client/types.ts";
 
 /**
  * Starts a voice session (see `ConnectOptions`); call it from a user gesture. The worklet module is resolved

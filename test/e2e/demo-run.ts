@@ -3,17 +3,10 @@
  * optionally take a screenshot, press the button again, and return what the page observed.
  */
 import type { Browser, Page } from "playwright-core";
+import type { FrameStats, ServerEvent, SessionStats } from "../../worklet/client/types.ts";
 
-/** A frame as the page's `frame` event reported it (`FrameStats` of `worklet/client.ts`). */
-export interface PageFrame {
-  seq: number;
-  timestamp: number;
-  bytes: number;
-  probability: number;
-  speech: boolean;
-  level: number;
-  fate: "sent" | "queued" | "held";
-}
+/** A frame as the page's `frame` event reported it. */
+export type PageFrame = FrameStats;
 
 /** `window.realtimeVoiceDemo` of `demo/demo.ts`, as far as the tests read it (this tsconfig has no DOM types). */
 interface DemoGlobal {
@@ -26,26 +19,14 @@ interface DemoGlobal {
 export interface DemoResult {
   frames: PageFrame[];
   speech: Array<{ type: "speechstart" | "speechend"; sample: number }>;
-  server: Array<{ type: string; [key: string]: unknown }>;
+  server: ServerEvent[];
   errors: Array<{ code: string; message: string }>;
   states: string[];
   callId: string | null;
   bargeIns: Array<{ sample: number }>;
   drops: number[];
   maxQueued: number;
-  stats: {
-    framesCaptured: number;
-    framesSent: number;
-    bytesSent: number;
-    framesQueued: number;
-    framesDropped: number;
-    speechFramesDropped: number;
-    framesWithheld: number;
-    commits: number;
-    bargeIns: number;
-    reconnects: number;
-    inputRate: number;
-  };
+  stats: SessionStats;
   pageErrors: string[];
 }
 

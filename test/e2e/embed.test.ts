@@ -17,16 +17,20 @@ import { listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 /**
- * Size budget of one client build with the worklet inlined. The goal is 15 KB; the build measures 17.6 KB
- * (client 7.5 KB, worklet 10.6 KB, of which the VAD is 5.7 KB), so this guards against growth at 18 KB until the
- * VAD and client shrink. The README states the gap.
+ * Size budget of one client build with the worklet inlined, in bytes gzipped. The goal is 15 KB; the build
+ * measures 20.6 KB: the client 10.5 KB (with tokens, Turnstile, call summaries and typed errors; 7.5 KB before
+ * them) and the worklet 10.6 KB, of which the VAD is 5.7 KB. This guards against growth at 21 KB; the README
+ * states the gap.
  */
-const BUDGET_BYTES = 18 * 1024;
+const BUDGET_BYTES = 21_000;
 
 let stack: Stack;
 let browser: Browser;
 let thirdParty: Server;
 let thirdPartyOrigin: string;
+/** A page on an origin the worker does not allow. */
+let refused: Server;
+let refusedOrigin: string;
 
 const plainPage = (scriptSrc: string) =>
   `<!doctype html><html><body><button data-realtime-voice>Talk to us</button><script src="${scriptSrc}"></script></body></html>`;
@@ -41,6 +45,14 @@ beforeAll(async () => {
       .end(plainPage(`${stack.workerUrl}/realtime-voice.js`));
   });
   await new Promise<void>((done) => thirdParty.listen(port, "127.0.0.1", done));
+  const refusedPort = await freePort();
+  refusedOrigin = `http://127.0.0.1:${refusedPort}`;
+  refused = createServer((_request, response) => {
+    response
+      .writeHead(200, { "content-type": "text/html" })
+      .end(plainPage(`${stack.workerUrl}/realtime-voice.js`));
+  });
+  await new Promise<void>((done) => refused.listen(refusedPort, "127.0.0.1", done));
   const speech = await speechTestFile({ sampleRate: 48_000, seconds: 6, seed: 7 });
   browser = await launchWithMicrophone(speech.path);
 });
@@ -48,6 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   thirdParty?.close();
+  refused?.close();
   await stack?.stop();
 });
 
@@ -103,6 +116,31 @@ describe("embedding", () => {
       expect(seqs.length).toBeGreaterThan(50);
       expect(seqs).toEqual(seqs.map((_, i) => i));
       expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("a page on an origin the worker refuses shows the failure on its button", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${refusedOrigin}/`);
+      const button = page.locator("[data-realtime-voice]");
+      // A string runs in the page, which has the DOM types this tsconfig lacks.
+      const detail = page.evaluate(
+        `new Promise((resolve) => document.addEventListener("realtime-voice:error", (event) => resolve(event.detail.code), { once: true }))`,
+      ) as Promise<string>;
+      await button.click();
+      await page.locator('[data-realtime-voice][data-state="failed"]').waitFor();
+      const code = await button.getAttribute("data-error");
+      // With CORS on the worker's refusal the page reads `origin_not_allowed`; without it, only a network error.
+      expect(["origin_not_allowed", "network_error"]).toContain(code);
+      expect(await detail).toBe(code);
+      expect((await button.getAttribute("title"))?.length).toBeGreaterThan(10);
+      expect(await button.getAttribute("aria-description")).toBe(await button.getAttribute("title"));
+      console.log(
+        `[e2e] refused origin: data-error=${code}, title ${JSON.stringify(await button.getAttribute("title"))}`,
+      );
     } finally {
       await page.close();
     }
@@ -171,7 +209,7 @@ describe("embedding", () => {
     }
   });
 
-  test(`client + worklet stay within ${BUDGET_BYTES / 1024} KB gzipped`, () => {
+  test(`client + worklet stay within ${BUDGET_BYTES / 1000} KB gzipped`, () => {
     const sizes: Record<string, number> = {};
     for (const file of ["realtime-voice.js", "realtime-voice.mjs", "capture-processor.js"]) {
       sizes[file] = gzipSync(readFileSync(join(root, "dist", file)), { level: 9 }).length;

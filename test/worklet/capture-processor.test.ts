@@ -7,8 +7,13 @@ import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { beforeAll, describe, expect, it } from "vitest";
 import { floatToPcm16 } from "../../worklet/dsp/pcm16.ts";
 import { Resampler } from "../../worklet/dsp/resampler.ts";
-import type { ControlMessage, FrameMessage, ProcessorMessage, StatsMessage } from "../../worklet/messages.ts";
-import { CAPTURE_PROCESSOR_NAME } from "../../worklet/messages.ts";
+import type {
+  ControlMessage,
+  FrameMessage,
+  ProcessorMessage,
+  StatsMessage,
+} from "../../worklet/processor/messages.ts";
+import { CAPTURE_PROCESSOR_NAME } from "../../worklet/processor/messages.ts";
 import { tone, whiteNoise } from "../fixtures/signals.ts";
 import { speechTestFile } from "../fixtures/speech-corpus.ts";
 
@@ -45,7 +50,7 @@ beforeAll(async () => {
   };
   scope.registerProcessor = (name, ctor) => registered.set(name, ctor);
   // A computed specifier: the module is type-checked with AudioWorklet types (worklet/tsconfig.json), not here.
-  const processorModule = "../../worklet/capture-processor.ts";
+  const processorModule = "../../worklet/processor/capture-processor.ts";
   await import(/* @vite-ignore */ processorModule);
 });
 

@@ -5,7 +5,8 @@
  * `bufferedAmount` is above the high-water mark; when more frames wait than the bound allows, the oldest silence
  * goes first and speech only when nothing else is left, each drop reported to `onDrop`.
  */
-import type { FrameMessage } from "./messages.ts";
+import { bytesToBase64 } from "../dsp/base64.ts";
+import type { FrameMessage } from "../processor/messages.ts";
 
 /** One message waiting for the channel. `capturedAt`: wall time (ms since the epoch) the frame became available. */
 export type QueueItem =
@@ -50,7 +51,10 @@ export class SendQueue {
   }
 
   /** Sends in order while the channel is open and below `highWaterMark` bytes buffered. */
-  drain(channel: RTCDataChannel, highWaterMark: number): void {
+  drain(
+    channel: Pick<RTCDataChannel, "readyState" | "bufferedAmount"> & { send(text: string): void },
+    highWaterMark: number,
+  ): void {
     while (
       this.#items.length > 0 &&
       channel.readyState === "open" &&
@@ -106,17 +110,5 @@ function encode(item: QueueItem): string {
   // The event id carries the frame's sequence number and capture time, so a peer on the same clock can check
   // order and measure capture → receive latency. OpenAI accepts any client `event_id` string.
   const id = `rv_${item.frame.seq}_${item.capturedAt.toFixed(1)}`;
-  return `${APPEND_PREFIX}${id}","audio":"${toBase64(new Uint8Array(item.frame.pcm))}"}`;
-}
-
-type Base64Bytes = Uint8Array & { toBase64?: () => string };
-
-/** Standard base64 (`Uint8Array.prototype.toBase64` where the browser has it). */
-export function toBase64(bytes: Uint8Array): string {
-  const native = (bytes as Base64Bytes).toBase64;
-  if (native) return native.call(bytes);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+  return `${APPEND_PREFIX}${id}","audio":"${bytesToBase64(new Uint8Array(item.frame.pcm))}"}`;
 }

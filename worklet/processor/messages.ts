@@ -1,15 +1,13 @@
 /**
  * The one protocol between the capture AudioWorkletProcessor (`capture-processor.ts`) and the main thread
- * (`client.ts`): what the processor posts on its `MessagePort`, what the main thread may post back, and the
+ * (`../client/capture.ts`): what the processor posts on its `MessagePort`, what the main thread may post back, and the
  * `processorOptions` it is constructed with. Both sides import these types; nothing else crosses the port.
  */
-import type { SegmenterOptions } from "./dsp/segmenter.ts";
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
+import type { SegmenterOptions } from "../dsp/segmenter.ts";
 
 /** The name the processor registers under: `new AudioWorkletNode(context, CAPTURE_PROCESSOR_NAME, …)`. */
 export const CAPTURE_PROCESSOR_NAME = "realtime-voice-capture";
-
-/** Rate of every sample the processor emits, in Hz (OpenAI `audio/pcm` input is 24 kHz mono PCM16 LE). */
-export const OUTPUT_SAMPLE_RATE = 24000;
 
 /** Bounds of `frameMs`: the VAD scores frames of 10–40 ms, and one frame is one `input_audio_buffer.append`. */
 export const MIN_FRAME_MS = 10;
@@ -128,13 +126,8 @@ export interface FlushMessage {
   type: "flush";
 }
 
-/** Main → processor: forget VAD and segmenter state (a new turn); the sample clock and `seq` continue. */
-export interface ResetMessage {
-  type: "reset";
-}
-
 /** Everything the main thread may post. */
-export type ControlMessage = ConfigureMessage | FlushMessage | ResetMessage;
+export type ControlMessage = ConfigureMessage | FlushMessage;
 
 /** Result of {@link parseCaptureOptions}. */
 export type ParsedOptions =
@@ -148,7 +141,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const BOUNDS: Record<string, [min: number, max: number]> = {
   "/frameMs": [MIN_FRAME_MS, MAX_FRAME_MS],
   "/statsIntervalMs": [0, 60000],
-  "/vad/sampleRate": [OUTPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE],
+  "/vad/sampleRate": [PCM_RATE, PCM_RATE],
   "/vad/onsetThreshold": [0, 1],
   "/vad/offsetThreshold": [0, 1],
   "/vad/minSpeechMs": [0, 2000],

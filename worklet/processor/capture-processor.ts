@@ -1,17 +1,18 @@
 /**
  * The capture AudioWorkletProcessor, registered as `realtime-voice-capture`: a thin adapter from render quanta to
- * the DSP objects in `dsp/`. Per render quantum: downmix every channel to mono (NaN/±∞ → 0, counted), resample to
+ * the DSP objects in `../dsp/`. Per render quantum: downmix every channel to mono (NaN/±∞ → 0, counted), resample to
  * 24 kHz, and fill the current frame; per full frame (`frameMs`, default 20 ms = 480 samples): PCM16, VAD,
  * segmenter, and one `frame` message whose PCM buffer is transferred. All buffers are preallocated; the only
  * allocation per frame is that PCM buffer (and the message object). Bad options or messages are answered with an
  * `error` message: nothing here throws on the audio thread. The protocol is `messages.ts`.
  */
-import { floatToPcm16 } from "./dsp/pcm16.ts";
-import { Resampler } from "./dsp/resampler.ts";
-import { Segmenter } from "./dsp/segmenter.ts";
-import { VoiceActivityDetector } from "./dsp/vad.ts";
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
+import { floatToPcm16 } from "../dsp/pcm16.ts";
+import { Resampler } from "../dsp/resampler.ts";
+import { Segmenter } from "../dsp/segmenter.ts";
+import { VoiceActivityDetector } from "../dsp/vad.ts";
 import type { CaptureOptions, ControlMessage, ErrorMessage, ProcessorMessage } from "./messages.ts";
-import { CAPTURE_PROCESSOR_NAME, OUTPUT_SAMPLE_RATE, parseCaptureOptions } from "./messages.ts";
+import { CAPTURE_PROCESSOR_NAME, parseCaptureOptions } from "./messages.ts";
 
 const DEFAULT_FRAME_MS = 20;
 const DEFAULT_STATS_MS = 1000;
@@ -21,13 +22,13 @@ const CLIP_LOW = -32768.5 / 32768;
 
 class CaptureProcessor extends AudioWorkletProcessor {
   readonly #resampler: Resampler | null = null;
-  readonly #vad = new VoiceActivityDetector({ sampleRate: OUTPUT_SAMPLE_RATE });
-  readonly #segmenter = new Segmenter({ sampleRate: OUTPUT_SAMPLE_RATE });
+  readonly #vad = new VoiceActivityDetector({ sampleRate: PCM_RATE });
+  readonly #segmenter = new Segmenter({ sampleRate: PCM_RATE });
   /** Mono input of one render quantum; resized only if the quantum size changes. */
   #mono = new Float32Array(128);
   #resampled = new Float32Array(0);
   /** The frame being filled, exactly `frameMs × 24` samples. */
-  #frame = new Float32Array((DEFAULT_FRAME_MS * OUTPUT_SAMPLE_RATE) / 1000);
+  #frame = new Float32Array((DEFAULT_FRAME_MS * PCM_RATE) / 1000);
   #fill = 0;
   /** Output-stream index of `#frame[0]`. */
   #timestamp = 0;
@@ -45,7 +46,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
     super();
     this.port.onmessage = (event: MessageEvent<unknown>) => this.#onMessage(event.data);
     try {
-      this.#resampler = new Resampler(sampleRate, OUTPUT_SAMPLE_RATE);
+      this.#resampler = new Resampler(sampleRate, PCM_RATE);
       this.#resampled = new Float32Array(this.#resampler.maxOutputLength(this.#mono.length));
     } catch (error) {
       this.#post({ type: "error", code: "unsupported-sample-rate", message: String(error) });
@@ -164,11 +165,6 @@ class CaptureProcessor extends AudioWorkletProcessor {
         if (this.#fill > 0) this.#emit(this.#frame);
         this.#postStats();
         this.#post({ type: "flushed", lastSeq: this.#seq - 1 });
-      } else if (message.type === "reset") {
-        // Close an open segment so that the main thread's view of speech stays balanced.
-        if (this.#segmenter.speech) this.#post({ type: "speechend", sample: this.#timestamp + this.#fill });
-        this.#vad.reset();
-        this.#segmenter.reset();
       } else {
         this.#post({
           type: "error",
@@ -199,7 +195,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
       }
     }
     if (options.frameMs !== undefined) {
-      const samples = Math.round((options.frameMs * OUTPUT_SAMPLE_RATE) / 1000);
+      const samples = Math.round((options.frameMs * PCM_RATE) / 1000);
       if (samples !== this.#frame.length) {
         // The partial frame goes out at its current length rather than straddling two frame sizes.
         if (this.#fill > 0) this.#emit(this.#frame);

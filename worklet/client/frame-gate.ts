@@ -5,7 +5,7 @@
  * `speechstart` says how far back the segment reaches.
  * Order of calls follows the capture processor: `speechStart`/`speechEnd` arrive before the frame they concern.
  */
-import type { FrameMessage } from "./messages.ts";
+import type { FrameMessage } from "../processor/messages.ts";
 
 export interface Held<F> {
   frame: FrameMessage;

@@ -6,6 +6,7 @@
  */
 import type { ConnectOptions, FrameStats, RealtimeVoiceSession, ServerEvent } from "../worklet/index.ts";
 import { connect } from "../worklet/index.ts";
+import { ConversationPanel } from "./conversation-panel.ts";
 
 /** What the page observed during the last session, for people in the console and for the browser tests. */
 export interface DemoRecord {
@@ -41,6 +42,7 @@ const eventCount = $("event-count");
 const turnsList = $<HTMLOListElement>("turns");
 const turnsEmpty = $("turns-empty");
 const form = $<HTMLFormElement>("settings");
+const conversation = new ConversationPanel($<HTMLOListElement>("conversation"), $("conversation-empty"));
 
 const record: DemoRecord = {
   session: null,
@@ -82,6 +84,8 @@ function options(): ConnectOptions {
   result.turns = setting("turns") === "client" ? "client" : "server";
   result.gate = gateField.checked;
   result.audio = setting("audio") === "track" ? "track" : "datachannel";
+  // The conversation panel records the model's voice from this element's stream.
+  result.output = conversation.output;
   const bargeInMs = Number(setting("bargeInMs"));
   if (Number.isFinite(bargeInMs) && setting("bargeInMs") !== "") result.bargeInMs = bargeInMs;
   const upstream = setting("upstream");
@@ -118,6 +122,7 @@ function start(): void {
   record.maxQueued = 0;
   eventsList.replaceChildren();
   eventCount.textContent = "0";
+  conversation.reset(setting("peer"));
   showMessage("");
   let session: RealtimeVoiceSession;
   try {
@@ -136,6 +141,7 @@ function start(): void {
     toggleLabel.textContent = live ? "Stop" : "Start talking";
     if (state.status === "connected") {
       record.callId = state.callId;
+      conversation.setCall(state.callId);
       showMessage("Listening. Speak, pause, speak again.");
     }
     if (state.status === "failed") showMessage(state.error.message, true);
@@ -160,10 +166,15 @@ function start(): void {
     timeline.push(frame);
   });
   session.on("speechstart", ({ sample }) => record.speech.push({ type: "speechstart", sample }));
-  session.on("speechend", ({ sample }) => record.speech.push({ type: "speechend", sample }));
+  session.on("speechend", ({ sample }) => {
+    record.speech.push({ type: "speechend", sample });
+    // With client turns the server sends no speech_stopped: the local speech end starts the turn's clock.
+    if (setting("turns") === "client") conversation.speechEnded();
+  });
   session.on("server", (event) => {
     record.server.push(event);
     logEvent(event);
+    conversation.handle(event);
     if (event.type === "input_audio_buffer.committed") setTimeout(() => void loadTurns(), 300);
   });
   session.on("bargein", (event) => {

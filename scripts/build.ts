@@ -15,7 +15,7 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promi
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 
 const root = join(import.meta.dirname, "..");
 const out = join(root, "dist");
@@ -60,11 +60,10 @@ export async function buildAll(options: { types?: boolean } = {}): Promise<Recor
     format: "esm",
     outfile: join(out, "capture-processor.js"),
   });
-  const workletSource = await readFile(join(out, "capture-processor.js"), "utf8");
-  const withWorklet = {
-    ...common,
-    define: { __REALTIME_VOICE_WORKLET_SOURCE__: JSON.stringify(workletSource) },
-  };
+  const source = await readFile(join(out, "capture-processor.js"), "utf8");
+  // Injected as the first module rather than defined where `capture.ts` reads it: the client's code then stays
+  // contiguous, which gzips 0.13–0.2 KB smaller than with the 23 KB string in its middle.
+  const withWorklet = { ...common, inject: [WORKLET_SOURCE_MODULE], plugins: [workletSource(source)] };
   await Promise.all([
     build({
       ...withWorklet,
@@ -95,6 +94,25 @@ export async function buildAll(options: { types?: boolean } = {}): Promise<Recor
     sizes[file] = { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   }
   return sizes;
+}
+
+const WORKLET_SOURCE_MODULE = "realtime-voice:worklet-source";
+
+/** A virtual module binding the global `__REALTIME_VOICE_WORKLET_SOURCE__` that `capture.ts` reads to `source`. */
+function workletSource(source: string): Plugin {
+  return {
+    name: "worklet-source",
+    setup(build) {
+      build.onResolve({ filter: /^realtime-voice:worklet-source$/ }, ({ path }) => ({
+        path,
+        namespace: "virtual",
+      }));
+      build.onLoad({ filter: /.*/, namespace: "virtual" }, () => ({
+        contents: `export const __REALTIME_VOICE_WORKLET_SOURCE__ = ${JSON.stringify(source)};`,
+        loader: "js",
+      }));
+    },
+  };
 }
 
 /** Emits `.d.ts` files for the client entry points into `dist/types` with the project's own `tsc`. */

@@ -12,6 +12,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { BaseIssue } from "valibot";
+import { issueDetail, issueKeys } from "./schema/issues.ts";
 
 /**
  * 5xx codes a retry cannot fix (the deployment's key or variables): answered with `x-should-retry: false`, which
@@ -165,12 +166,7 @@ export function issuesToFields(
   prefix: ReadonlyArray<string | number> = [],
 ): ProblemField[] {
   return issues.map((issue) => {
-    const path = [...prefix, ...(issue.path ?? []).map((item) => item.key as string | number)];
-    const detail =
-      issue.type === "strict_object" && issue.expected === "never"
-        ? `Unknown field ${issue.received}: not allowed here`
-        : issue.message;
-    return { pointer: jsonPointer(path), detail };
+    return { pointer: jsonPointer([...prefix, ...issueKeys(issue)]), detail: issueDetail(issue) };
   });
 }
 

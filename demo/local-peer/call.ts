@@ -5,14 +5,17 @@
  * OpenAI's answer does): on a loopback-only host that is the 127.0.0.1 host candidate Chromium needs (with
  * `--allow-loopback-in-peer-connection`).
  */
+
 import nodeDataChannel, { type DataChannel, type Direction, type PeerConnection } from "node-datachannel";
+import type { WebSocket } from "ws";
 import { CallSession } from "./call-session.ts";
 import { EventLog, nowMs } from "./event-log.ts";
 import type { Recorder } from "./recorder.ts";
 import type { AudioSection, SdpDirection } from "./sdp-offer.ts";
 import type { EffectiveSession } from "./session-config.ts";
+import type { SpeechEngines } from "./speech-engines.ts";
 import { TrackReceiver } from "./track-receiver.ts";
-import { VoiceTrack } from "./voice-track.ts";
+import { chooseVoiceCodec, VoiceTrack } from "./voice-track.ts";
 
 const { Audio, PeerConnection: NativePeerConnection } = nodeDataChannel;
 
@@ -35,6 +38,17 @@ function guard<A extends unknown[]>(callback: (...args: A) => void): (...args: A
   };
 }
 
+/**
+ * Makes the peer answer as the DTLS server (`a=setup:passive`): libdatachannel answers an `actpass` offer as the
+ * DTLS client and sends its ClientHello as soon as its own ICE check succeeds, which Firefox drops when its
+ * connectivity check has not completed yet, costing a ~1 s retransmission on every call. Seen as `active` by
+ * libdatachannel, the offer's `actpass` leads it to answer `passive`; the browser, which offered `actpass`,
+ * accepts `passive` and starts the handshake itself once ICE is up (RFC 5763 §5, RFC 8842).
+ */
+export function asDtlsServer(offer: string): string {
+  return offer.replace(/^a=setup:actpass(\r?)$/gm, "a=setup:active$1");
+}
+
 export type CallState = "connecting" | "connected" | "closed" | "failed";
 
 export interface CallInit {
@@ -43,6 +57,8 @@ export interface CallInit {
   audio: AudioSection;
   session: EffectiveSession;
   recorder: Recorder;
+  /** Speech engines for transcription, the voice and the assistant (the engine-free stand-in when absent). */
+  engines?: SpeechEngines;
   /** Called once when the call ends (hangup, data channel or transport closed, session limit). */
   onEnded: (call: Call) => void;
 }
@@ -70,27 +86,47 @@ export class Call {
   readonly #init: CallInit;
   #voice: VoiceTrack | null = null;
   #channel: DataChannel | null = null;
+  readonly #sidebands = new Set<WebSocket>();
   readonly #limit: NodeJS.Timeout;
 
   private constructor(init: CallInit) {
     this.id = init.id;
     this.#init = init;
     this.#pc = new NativePeerConnection(init.id, { iceServers: [], bindAddress: "127.0.0.1" });
-    // The audio m-section is answered with PCMU only: the one codec the peer can both encode and decode.
+    // The voice goes out in Opus when offered (as OpenAI's own track), else PCMU; the answer lists PCMU second
+    // when both were offered, so the browser may send either and the track receiver decodes both.
+    const voiceCodec = chooseVoiceCodec(init.audio.codecs);
     const pcmu = init.audio.codecs.find((c) => c.name === "pcmu" && c.clockRate === 8000);
     const fallback = init.audio.codecs[0];
-    this.codec = pcmu ? "PCMU/8000" : fallback ? `${fallback.name}/${fallback.clockRate}` : "none";
-    const direction: Direction = pcmu ? RECIPROCAL[init.audio.direction] : "Inactive";
+    this.codec = voiceCodec
+      ? voiceCodec.rtpmap
+      : fallback
+        ? `${fallback.name}/${fallback.clockRate}`
+        : "none";
+    const direction: Direction = voiceCodec ? RECIPROCAL[init.audio.direction] : "Inactive";
     const media = new Audio(init.audio.mid, direction);
+    if (voiceCodec?.name === "opus") media.addOpusCodec(voiceCodec.payloadType);
     if (pcmu) media.addAudioCodec(pcmu.payloadType, "PCMU/8000");
-    else if (fallback) media.addAudioCodec(fallback.payloadType, `${fallback.name}/${fallback.clockRate}`);
+    if (!voiceCodec && fallback)
+      media.addAudioCodec(fallback.payloadType, `${fallback.name}/${fallback.clockRate}`);
     const ssrc = (Math.random() * 0xffff_ffff) >>> 0 || 1;
     const sends = direction === "SendRecv" || direction === "SendOnly";
     if (sends) media.addSSRC(ssrc, "realtime-peer", "realtime-peer", "voice");
     const track = this.#pc.addTrack(media);
-    this.receiver = pcmu ? new TrackReceiver(pcmu.payloadType) : null;
+    // Track audio joins the input buffer like appends (OpenAI's browser samples and agents-realtime send the
+    // microphone this way, not as appends).
+    this.receiver = voiceCodec
+      ? new TrackReceiver(
+          {
+            ...(pcmu ? { pcmu: pcmu.payloadType } : {}),
+            ...(voiceCodec.name === "opus" ? { opus: voiceCodec.payloadType } : {}),
+          },
+          (pcm) => this.session.receiveTrackAudio(pcm),
+        )
+      : null;
     track.onMessage(guard((packet) => this.receiver?.receive(packet)));
-    if (pcmu && sends) this.#voice = new VoiceTrack(track, pcmu.payloadType, ssrc);
+    if (voiceCodec && sends)
+      this.#voice = new VoiceTrack(track, voiceCodec.payloadType, ssrc, voiceCodec.name);
     this.session = new CallSession({
       callId: init.id,
       session: init.session,
@@ -105,6 +141,7 @@ export class Call {
       voice: () => this.#voice,
       recorder: init.recorder,
       log: this.log,
+      ...(init.engines ? { engines: init.engines } : {}),
     });
     this.#pc.onDataChannel(
       guard((channel: DataChannel) => {
@@ -140,7 +177,7 @@ export class Call {
       });
     });
     try {
-      call.#pc.setRemoteDescription(init.offer, "offer");
+      call.#pc.setRemoteDescription(asDtlsServer(init.offer), "offer");
       await gathered;
       const answer = call.#pc.localDescription();
       if (!answer?.sdp) throw new Error("no local description after gathering");
@@ -168,6 +205,37 @@ export class Call {
     return true;
   }
 
+  /** Sideband sockets attached now. */
+  get sidebands(): number {
+    return this.#sidebands.size;
+  }
+
+  /**
+   * Attaches a sideband WebSocket (see `sideband.ts`): later server events go to it too, its text messages are
+   * client events. No `session.created` is sent, as at OpenAI. Closing it leaves the call running.
+   */
+  attachSideband(ws: WebSocket): void {
+    if (this.endedAt !== null) {
+      ws.close(1000, "call ended");
+      return;
+    }
+    this.#sidebands.add(ws);
+    const stop = this.session.listen((json) => {
+      if (ws.readyState === ws.OPEN) ws.send(json);
+    });
+    ws.on(
+      "message",
+      guard((data: Buffer, isBinary: boolean) =>
+        this.session.handle(isBinary ? data : data.toString("utf8")),
+      ),
+    );
+    ws.on("close", () => {
+      stop();
+      this.#sidebands.delete(ws);
+    });
+    ws.on("error", () => ws.terminate());
+  }
+
   /** Ends the call once: stops the voice, writes the recordings, closes the transport. */
   end(reason: string, state: CallState = "closed"): void {
     if (this.endedAt !== null) return;
@@ -176,6 +244,8 @@ export class Call {
     this.state = state;
     clearTimeout(this.#limit);
     this.session.close();
+    this.#voice?.close();
+    for (const ws of this.#sidebands) ws.close(1000, "call ended");
     this.receiver?.flush();
     if (this.receiver && this.receiver.stats.samples > 0)
       this.#init.recorder.write(`${this.id}-track.wav`, this.receiver.pcm());

@@ -60,7 +60,12 @@ export const ConversationItemCreate = v.looseObject({
   type: v.literal("conversation.item.create"),
   event_id: EventId,
   previous_item_id: v.optional(v.nullable(v.string())),
-  item: v.looseObject({ type: v.string(), id: v.optional(v.string()) }),
+  item: v.looseObject({
+    type: v.string(),
+    id: v.optional(v.string()),
+    call_id: v.optional(v.string()),
+    output: v.optional(v.string()),
+  }),
 });
 
 export const ConversationItemTruncate = v.looseObject({
@@ -69,6 +74,18 @@ export const ConversationItemTruncate = v.looseObject({
   item_id: v.string(),
   content_index: v.pipe(v.number(), v.integer(), v.minValue(0)),
   audio_end_ms: v.pipe(v.number(), v.integer(), v.minValue(0)),
+});
+
+export const ConversationItemRetrieve = v.looseObject({
+  type: v.literal("conversation.item.retrieve"),
+  event_id: EventId,
+  item_id: v.string(),
+});
+
+export const ConversationItemDelete = v.looseObject({
+  type: v.literal("conversation.item.delete"),
+  event_id: EventId,
+  item_id: v.string(),
 });
 
 export const ClientEvent = v.variant("type", [
@@ -81,6 +98,8 @@ export const ClientEvent = v.variant("type", [
   OutputAudioBufferClear,
   ConversationItemCreate,
   ConversationItemTruncate,
+  ConversationItemRetrieve,
+  ConversationItemDelete,
 ]);
 
 export type ClientEvent = v.InferOutput<typeof ClientEvent>;

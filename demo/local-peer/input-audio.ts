@@ -6,8 +6,10 @@
  * so the call's recording holds every appended sample exactly once. Memory: 48 KB per second of audio
  * (≈ 173 MB for a 60-minute session, OpenAI's cap).
  */
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
+
 export class InputAudio {
-  readonly sampleRate = 24_000;
+  readonly sampleRate = PCM_RATE;
   #chunks: Int16Array[] = [];
   #starts: number[] = [];
   #length = 0;

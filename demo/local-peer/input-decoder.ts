@@ -4,6 +4,8 @@
  * is; `audio/pcmu` and `audio/pcma` are G.711 at 8 kHz, expanded and resampled to 24 kHz (streaming, so
  * consecutive appends join without clicks) so recordings and VAD always see one format.
  */
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
+import { floatToPcm16, pcm16FromBytes } from "../../worklet/dsp/pcm16.ts";
 import { Resampler } from "../../worklet/dsp/resampler.ts";
 import { alawToLinear, mulawToLinear } from "./g711.ts";
 
@@ -24,7 +26,7 @@ export class InputDecoder {
     const next: InputFormat = format === "audio/pcmu" || format === "audio/pcma" ? format : "audio/pcm";
     if (next === this.#format) return;
     this.#format = next;
-    this.#resampler = next === "audio/pcm" ? null : new Resampler(8000, 24_000);
+    this.#resampler = next === "audio/pcm" ? null : new Resampler(8000, PCM_RATE);
     this.#skip = this.#resampler?.delaySamples ?? 0;
   }
 
@@ -37,9 +39,7 @@ export class InputDecoder {
   decode(bytes: Buffer): Int16Array {
     if (!this.#resampler) {
       // Read explicitly as little-endian (OpenAI `audio/pcm`) rather than in the host's byte order.
-      const samples = new Int16Array(bytes.length >> 1);
-      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-      return samples;
+      return pcm16FromBytes(bytes);
     }
     const expand = this.#format === "audio/pcmu" ? mulawToLinear : alawToLinear;
     const narrow = new Float32Array(bytes.length);
@@ -47,9 +47,6 @@ export class InputDecoder {
     const wide = this.#resampler.process(narrow);
     const drop = Math.min(this.#skip, wide.length);
     this.#skip -= drop;
-    const out = new Int16Array(wide.length - drop);
-    for (let i = 0; i < out.length; i++)
-      out[i] = Math.max(-32768, Math.min(32767, Math.round((wide[i + drop] as number) * 32768)));
-    return out;
+    return floatToPcm16(wide.subarray(drop));
   }
 }

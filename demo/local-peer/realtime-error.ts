@@ -4,6 +4,9 @@
  * machine-readable reason (`invalid_offer`, `input_audio_buffer_commit_empty`, …), `param` the offending field
  * as a dotted path or null.
  */
+import type { BaseIssue } from "valibot";
+import { issueDetail, issueKeys, isUnknownKey } from "../../worker/schema/issues.ts";
+
 export interface RealtimeErrorBody {
   type: string;
   code: string | null;
@@ -35,20 +38,28 @@ export class RealtimeHttpError extends Error {
   }
 }
 
-/** Turns Valibot issues into one message and the first issue's dotted path (OpenAI's `param` style). */
+/**
+ * Turns Valibot issues into OpenAI's error fields: the first issue's dotted path as `param` (under `prefix`),
+ * up to five issues in the worker's words as `message`, and `unknown_parameter` as the `code` when the first
+ * issue is a key the schema does not list (else `invalid_value`).
+ */
 export function describeIssues(
-  issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<{ key: unknown }> }>,
+  issues: ReadonlyArray<BaseIssue<unknown>>,
   prefix = "",
-): { message: string; param: string | null } {
+): { code: "unknown_parameter" | "invalid_value"; message: string; param: string | null } {
   const first = issues[0];
-  const path = first?.path?.map((step) => String(step.key)).join(".") ?? "";
+  const path = first ? issueKeys(first).map(String).join(".") : "";
   const param = prefix && path ? `${prefix}.${path}` : prefix || path || null;
   const message = issues
     .slice(0, 5)
     .map((issue) => {
-      const where = issue.path?.map((step) => String(step.key)).join(".");
-      return where ? `${where}: ${issue.message}` : issue.message;
+      const where = issueKeys(issue).map(String).join(".");
+      return where ? `${where}: ${issueDetail(issue)}` : issueDetail(issue);
     })
     .join("; ");
-  return { message: message || "Invalid value.", param };
+  return {
+    code: first && isUnknownKey(first) ? "unknown_parameter" : "invalid_value",
+    message: message || "Invalid value.",
+    param,
+  };
 }

@@ -5,8 +5,10 @@
  * - `<call_id>-track.wav`: audio that arrived on the WebRTC audio track, decoded (written when the call ends).
  * Live calls are read from memory by the HTTP layer; this class only handles files.
  */
+
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
 import { encodeWav } from "./wav.ts";
 
 /** One entry of `GET /recordings/`. */
@@ -42,7 +44,7 @@ export class Recorder {
 
   /** Writes `samples` (24 kHz PCM16) as `file`; returns the entry. */
   write(file: string, samples: Int16Array): RecordingInfo {
-    const bytes = encodeWav(samples, 24_000);
+    const bytes = encodeWav(samples, PCM_RATE);
     writeFileSync(join(this.directory, file), bytes);
     return this.#info(file, bytes.length, Date.now()) as RecordingInfo;
   }
@@ -75,9 +77,9 @@ export class Recorder {
     return {
       file,
       ...name,
-      sample_rate: 24_000,
+      sample_rate: PCM_RATE,
       samples,
-      duration_s: samples / 24_000,
+      duration_s: samples / PCM_RATE,
       bytes,
       modified_at: Math.round(modifiedAt),
     };

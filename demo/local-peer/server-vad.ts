@@ -5,6 +5,7 @@
  * `audio_start_ms`, `silence_duration_ms` the silence that ends a turn (included in `audio_end_ms`, as OpenAI
  * documents). `semantic_vad` has no semantic model here: it maps its eagerness to a silence duration.
  */
+import { PCM_RATE } from "../../worker/schema/protocol.ts";
 import { type SegmentEvent, Segmenter, type SegmenterOptions } from "../../worklet/dsp/segmenter.ts";
 import { VoiceActivityDetector } from "../../worklet/dsp/vad.ts";
 import type { TurnDetection } from "./session-config.ts";
@@ -20,7 +21,7 @@ export function segmenterOptions(turnDetection: TurnDetection): SegmenterOptions
   if (turnDetection.type === "server_vad") {
     const onset = turnDetection.threshold;
     return {
-      sampleRate: 24_000,
+      sampleRate: PCM_RATE,
       onsetThreshold: onset,
       // Hysteresis: leaving speech takes a clearly lower probability than entering it (0.5 → 0.3).
       offsetThreshold: onset * 0.6,
@@ -29,7 +30,7 @@ export function segmenterOptions(turnDetection: TurnDetection): SegmenterOptions
     };
   }
   return {
-    sampleRate: 24_000,
+    sampleRate: PCM_RATE,
     onsetThreshold: 0.5,
     offsetThreshold: 0.3,
     prefixPaddingMs: 300,
@@ -42,7 +43,7 @@ export function segmenterOptions(turnDetection: TurnDetection): SegmenterOptions
  * indices of the call's input stream. Frames never straddle a `push`: a partial frame waits for the next one.
  */
 export class ServerVad {
-  readonly #vad = new VoiceActivityDetector({ sampleRate: 24_000 });
+  readonly #vad = new VoiceActivityDetector({ sampleRate: PCM_RATE });
   readonly #segmenter: Segmenter;
   readonly #frame = new Float32Array(FRAME);
   #fill = 0;

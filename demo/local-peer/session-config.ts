@@ -3,6 +3,11 @@
  * what the client secret or the multipart `session` part asked for, then with each `session.update`. Inputs are
  * validated elsewhere (the worker's Valibot schemas); this module only merges.
  */
+import {
+  DEFAULT_VOICE,
+  PCM_RATE,
+  SERVER_VAD_DEFAULTS as PROTOCOL_SERVER_VAD_DEFAULTS,
+} from "../../worker/schema/protocol.ts";
 
 /** `audio.input.turn_detection`: server VAD, semantic VAD, or null (the client commits turns). */
 export type TurnDetection =
@@ -47,14 +52,10 @@ export interface EffectiveSession {
   [field: string]: unknown;
 }
 
-/** OpenAI's documented server VAD defaults (GA spec; `silence_duration_ms` 500 as documented). */
+/** OpenAI's server VAD defaults as a full turn detection (values from `worker/schema/protocol.ts`). */
 export const SERVER_VAD_DEFAULTS = {
   type: "server_vad",
-  threshold: 0.5,
-  prefix_padding_ms: 300,
-  silence_duration_ms: 500,
-  create_response: true,
-  interrupt_response: true,
+  ...PROTOCOL_SERVER_VAD_DEFAULTS,
   idle_timeout_ms: null,
 } as const;
 
@@ -76,12 +77,12 @@ export function defaultSession(id: string, expiresAt: number): EffectiveSession 
     instructions: "",
     audio: {
       input: {
-        format: { type: "audio/pcm", rate: 24000 },
+        format: { type: "audio/pcm", rate: PCM_RATE },
         transcription: null,
         noise_reduction: null,
         turn_detection: { ...SERVER_VAD_DEFAULTS },
       },
-      output: { format: { type: "audio/pcm", rate: 24000 }, voice: "alloy", speed: 1 },
+      output: { format: { type: "audio/pcm", rate: PCM_RATE }, voice: DEFAULT_VOICE, speed: 1 },
     },
     tools: [],
     tool_choice: "auto",

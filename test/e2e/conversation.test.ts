@@ -31,7 +31,12 @@ let pauses: Input;
 let click: Input & { clickS: number };
 
 beforeAll(async () => {
-  stack = await startStack({ forceLocalPeer: true, peerArgs: ["--recordings", join(outDir, "recordings")] });
+  // The echoing stand-in model answers at once: these tests time the client's turns and barge-in against the
+  // model's voice, which with the speech engines starts only after recognition and synthesis.
+  stack = await startStack({
+    forceLocalPeer: true,
+    peerArgs: ["--recordings", join(outDir, "recordings"), "--speech", "describe"],
+  });
   const speech = await speechTestFile({ sampleRate: 48_000, seconds: 10, seed: 4 });
   input = withLead(
     { name: "conversation-48000hz", path: speech.path, speech: speech.speech },

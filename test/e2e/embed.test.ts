@@ -17,12 +17,13 @@ import { listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 /**
- * Size budget of one client build with the worklet inlined, in bytes gzipped. The goal is 15 KB; the build
- * measures 20.6 KB: the client 10.5 KB (with tokens, Turnstile, call summaries and typed errors; 7.5 KB before
- * them) and the worklet 10.6 KB, of which the VAD is 5.7 KB. This guards against growth at 21 KB; the README
- * states the gap.
+ * Size budgets in bytes gzipped (level 9). Goals: 15 KB for a client build with the worklet inlined, 8 KB for the
+ * worklet module. The builds measure 20.4 KB (`realtime-voice.js`; the client alone 10.2 KB), 19.4 KB
+ * (`realtime-voice.mjs`) and 10.6 KB (`capture-processor.js`, of which the VAD is 5.7 KB). The budgets sit about
+ * 100 B above those figures to catch growth; the README states the gap to the goals.
  */
-const BUDGET_BYTES = 21_000;
+const BUDGET_BYTES = 20_500;
+const WORKLET_BUDGET_BYTES = 10_700;
 
 let stack: Stack;
 let browser: Browser;
@@ -95,6 +96,31 @@ describe("embedding", () => {
     try {
       await page.route(`${stack.workerUrl}/plain.html`, (route) =>
         route.fulfill({ contentType: "text/html", body: plainPage("/realtime-voice.js") }),
+      );
+      await page.goto(`${stack.workerUrl}/plain.html`);
+      const seqs = await talkThroughButton(page, 2);
+      expect(seqs.length).toBeGreaterThan(50);
+      expect(seqs).toEqual(seqs.map((_, i) => i));
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("without capture-processor.js beside the script, the inlined worklet runs from a blob: URL", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    try {
+      // The script is served from a folder that lacks the worklet file, as after a bundler that did not copy it.
+      const script = readFileSync(join(root, "dist/realtime-voice.js"), "utf8");
+      await page.route(`${stack.workerUrl}/moved/**`, (route) =>
+        route.request().url().endsWith("/realtime-voice.js")
+          ? route.fulfill({ contentType: "text/javascript", body: script })
+          : route.fulfill({ status: 404, body: "not here" }),
+      );
+      await page.route(`${stack.workerUrl}/plain.html`, (route) =>
+        route.fulfill({ contentType: "text/html", body: plainPage("/moved/realtime-voice.js") }),
       );
       await page.goto(`${stack.workerUrl}/plain.html`);
       const seqs = await talkThroughButton(page, 2);
@@ -209,7 +235,7 @@ describe("embedding", () => {
     }
   });
 
-  test(`client + worklet stay within ${BUDGET_BYTES / 1000} KB gzipped`, () => {
+  test(`client + worklet stay within ${BUDGET_BYTES / 1000} KB gzipped, the worklet within ${WORKLET_BUDGET_BYTES / 1000} KB`, () => {
     const sizes: Record<string, number> = {};
     for (const file of ["realtime-voice.js", "realtime-voice.mjs", "capture-processor.js"]) {
       sizes[file] = gzipSync(readFileSync(join(root, "dist", file)), { level: 9 }).length;
@@ -218,5 +244,6 @@ describe("embedding", () => {
     // Each client build carries the worklet inlined (the blob: fallback), so one file is client + worklet.
     expect(sizes["realtime-voice.js"]).toBeLessThanOrEqual(BUDGET_BYTES);
     expect(sizes["realtime-voice.mjs"]).toBeLessThanOrEqual(BUDGET_BYTES);
+    expect(sizes["capture-processor.js"]).toBeLessThanOrEqual(WORKLET_BUDGET_BYTES);
   });
 });

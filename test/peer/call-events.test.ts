@@ -6,7 +6,7 @@ import { decodeWav } from "../../demo/local-peer/wav.ts";
 import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, toBase64 } from "./realtime-offerer.ts";
 
-const fixture = useLocalPeer("peer-call-");
+const fixture = useLocalPeer("peer-call-", { speech: "describe" });
 
 /** Starts a call through the server-key multipart form (the worker's path) with `session`. */
 async function callWithSession(session: Record<string, unknown>) {
@@ -90,9 +90,13 @@ describe("a call over real WebRTC", () => {
       session: { type: "realtime", temperature: 0.7 },
     });
     const error = await offerer.next("error");
+    // An unknown field is OpenAI's `unknown_parameter`, named in the worker's words.
     expect(error.error).toMatchObject({
       type: "invalid_request_error",
-      code: "invalid_value",
+      code: "unknown_parameter",
+      param: "session.temperature",
+      message:
+        "Invalid 'session.update' event: session.temperature: Unknown field \"temperature\": not allowed here",
       event_id: "evt_2",
     });
   });
@@ -217,5 +221,25 @@ describe("a call over real WebRTC", () => {
     const middle = samples.subarray(2400, 21_600);
     const rms = Math.sqrt(middle.reduce((sum, s) => sum + s * s, 0) / middle.length);
     expect(20 * Math.log10(rms)).toBeCloseTo(20 * Math.log10(8000 / 32768 / Math.SQRT2), 0);
+  });
+
+  it("answers conversation.item.retrieve and .delete as OpenAI does (agents-realtime sends both)", async () => {
+    const { offerer } = await callWithSession(MANUAL);
+    const item = {
+      id: "item_user1",
+      type: "message",
+      role: "user",
+      content: [{ type: "input_text", text: "hi" }],
+    };
+    offerer.send({ type: "conversation.item.create", item });
+    await offerer.next("conversation.item.done");
+    offerer.send({ type: "conversation.item.retrieve", item_id: "item_user1" });
+    const retrieved = await offerer.next("conversation.item.retrieved");
+    expect(retrieved.item).toMatchObject({ ...item, object: "realtime.item" });
+    offerer.send({ type: "conversation.item.delete", item_id: "item_user1", event_id: "d1" });
+    expect(await offerer.next("conversation.item.deleted")).toMatchObject({ item_id: "item_user1" });
+    offerer.send({ type: "conversation.item.retrieve", item_id: "item_user1", event_id: "r2" });
+    const error = await offerer.next("error");
+    expect(error.error).toMatchObject({ code: "item_not_found", param: "item_id", event_id: "r2" });
   });
 });

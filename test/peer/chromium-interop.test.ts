@@ -1,6 +1,6 @@
 /**
  * The peer against real Chromium, directly (no worker): Chromium's own offer (its codec list, its data channel),
- * the PCMU voice decoded and played by Chromium at the level it was sent, and Chromium's microphone track
+ * the Opus voice decoded and played by Chromium at the level it was sent, and Chromium's microphone track
  * (recorded speech from the fake capture device) decoded and recorded by the peer.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -28,7 +28,7 @@ let speech: LabelledAudio;
 
 beforeAll(async () => {
   recordings = mkdtempSync(join(tmpdir(), "peer-chromium-"));
-  peer = await startLocalPeer({ apiKey: KEY, recordings });
+  peer = await startLocalPeer({ apiKey: KEY, speech: "describe", recordings });
   speech = await speechTestFile({ sampleRate: 48_000, seconds: 6, seed: 5 });
   browser = await launchWithMicrophone(speech.path);
 });
@@ -38,7 +38,7 @@ afterAll(async () => {
   rmSync(recordings, { recursive: true, force: true });
 });
 
-it("interoperates with Chromium: oai-events, the PCMU voice it plays, and the microphone track it sends", async () => {
+it("interoperates with Chromium: oai-events, the Opus voice it plays, and the microphone track it sends", async () => {
   const page = await browser.newPage();
   await page.goto(`${peer.url}/health`);
   await page.addScriptTag({ content: await pageScript("interop-call.ts") });
@@ -55,7 +55,7 @@ it("interoperates with Chromium: oai-events, the PCMU voice it plays, and the mi
   );
   expect(result.events[0]).toBe("session.created");
   expect(result.events).toContain("output_audio_buffer.started");
-  // Chromium decoded and played the PCMU voice at the level it was sent (G.711 keeps it within a dB).
+  // Chromium decoded and played the Opus voice at the level it was sent (Opus at 32 kbit/s keeps a tone within a dB).
   const loud = result.levels.filter((l) => l > -40);
   expect(loud.length).toBeGreaterThanOrEqual(10);
   const sorted = [...loud].sort((a, b) => a - b);
@@ -63,7 +63,7 @@ it("interoperates with Chromium: oai-events, the PCMU voice it plays, and the mi
 
   await new Promise((resolve) => setTimeout(resolve, 200));
   const call = peer.calls.get(result.callId);
-  expect(call?.codec).toBe("PCMU/8000");
+  expect(call?.codec).toBe("opus/48000/2");
   call?.end("test_done");
   const track = decodeWav(readFileSync(join(recordings, `${result.callId}-track.wav`)));
   const samples = track.channels[0] as Float32Array;

@@ -12,7 +12,7 @@ let clock = Date.parse("2026-11-21T12:00:00Z");
 
 beforeAll(async () => {
   recordings = mkdtempSync(join(tmpdir(), "peer-http-"));
-  peer = await startLocalPeer({ apiKey: KEY, recordings, now: () => clock });
+  peer = await startLocalPeer({ apiKey: KEY, speech: "describe", recordings, now: () => clock });
 });
 afterAll(async () => {
   await peer.close();
@@ -195,9 +195,10 @@ describe("calls", () => {
     const error = await expectError(
       await post("/v1/realtime/calls", form, { authorization: `Bearer ${KEY}` }),
       400,
-      "invalid_value",
+      "unknown_parameter",
+      "session.temperature",
     );
-    expect(String(error.param)).toMatch(/^session/);
+    expect(error.message).toBe('temperature: Unknown field "temperature": not allowed here');
     const missing = new FormData();
     missing.set("session", JSON.stringify({ type: "realtime" }));
     await expectError(
@@ -227,5 +228,22 @@ describe("calls", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(await response.json()).toMatchObject({ sample_rate: 24000, recordings: expect.any(Array) });
+  });
+
+  it("answers a browser's preflight with the headers it asked for (agents-realtime sends X-OpenAI-Agents-SDK)", async () => {
+    const response = await fetch(`${peer.url}/v1/realtime/calls`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,x-openai-agents-sdk",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-headers")).toBe(
+      "authorization,content-type,x-openai-agents-sdk",
+    );
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
   });
 });

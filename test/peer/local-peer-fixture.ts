@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { type LocalPeer, startLocalPeer } from "../../demo/local-peer/local-peer.ts";
+import { type LocalPeer, type LocalPeerOptions, startLocalPeer } from "../../demo/local-peer/local-peer.ts";
 import type { RealtimeOfferer } from "./realtime-offerer.ts";
 
 /** The server key the fixture's peer accepts. */
@@ -21,14 +21,20 @@ export interface LocalPeerFixture {
   track(offerer: RealtimeOfferer): RealtimeOfferer;
 }
 
-/** Registers the hooks in the calling test file; `prefix` names its temporary folder. */
-export function useLocalPeer(prefix: string): LocalPeerFixture {
+/**
+ * Registers the hooks in the calling test file; `prefix` names its temporary folder. `speech` picks the engines
+ * (default: the real ones; `"describe"` for tests of the event flow that compare exact transcripts and echoes).
+ */
+export function useLocalPeer(
+  prefix: string,
+  options: Pick<LocalPeerOptions, "speech"> = {},
+): LocalPeerFixture {
   let peer: LocalPeer | undefined;
   let recordings = "";
   const open: RealtimeOfferer[] = [];
   beforeAll(async () => {
     recordings = mkdtempSync(join(tmpdir(), prefix));
-    peer = await startLocalPeer({ apiKey: PEER_KEY, recordings });
+    peer = await startLocalPeer({ apiKey: PEER_KEY, recordings, ...options });
   });
   afterEach(() => {
     for (const offerer of open.splice(0)) offerer.close();

@@ -68,10 +68,16 @@ export class RealtimeOfferer {
         this.#pc.onGatheringStateChange((state) => state === "complete" && resolve()),
       );
     const sdp = this.#pc.localDescription()?.sdp ?? "";
-    return sdp
-      .split("\r\n")
-      .filter((line) => !line.startsWith("a=candidate:") && line !== "a=end-of-candidates")
-      .join("\r\n");
+    return (
+      sdp
+        .split("\r\n")
+        .filter((line) => !line.startsWith("a=candidate:") && line !== "a=end-of-candidates")
+        // This offerer takes the DTLS server role: the peer answers browsers' `actpass` as the server, and a
+        // libdatachannel client sends its ClientHello before the peer's ICE is ready, losing ~1 s per call to
+        // the retransmission (the trap the peer's answer avoids for Firefox).
+        .map((line) => (line === "a=setup:actpass" ? "a=setup:passive" : line))
+        .join("\r\n")
+    );
   }
 
   /** Applies the answer and waits for the data channel to open. */

@@ -16,7 +16,7 @@ let speech: LabelledAudio;
 
 beforeAll(async () => {
   recordings = mkdtempSync(join(tmpdir(), "peer-vad-"));
-  peer = await startLocalPeer({ apiKey: KEY, recordings });
+  peer = await startLocalPeer({ apiKey: KEY, speech: "describe", recordings });
   speech = await speechTestFile({ sampleRate: 24_000, seconds: 12, seed: 3 });
 });
 afterAll(async () => {
@@ -113,9 +113,9 @@ it("finds the turns of real recorded speech with server VAD, commits them and sp
   expect(committed.map((e) => e.item_id)).toEqual(stopped().map((e) => e.item_id));
   await offerer.next("response.created");
   await offerer.next("output_audio_buffer.started");
-  // The voice arrives as PCMU RTP on the audio track.
+  // The voice arrives as Opus RTP on the audio track (the offer maps Opus to 111, as OpenAI's track uses Opus).
   await offerer.until(() => offerer.rtp.length >= 10 || undefined);
-  expect(new Set(offerer.rtp.map((p) => p.payloadType))).toEqual(new Set([0]));
+  expect(new Set(offerer.rtp.map((p) => p.payloadType))).toEqual(new Set([111]));
 
   // The first turn's recording is the stream between audio_start_ms and audio_end_ms.
   const first = readFileSync(join(recordings, `${id}-turn-1.wav`));

@@ -4,10 +4,11 @@ import { expect, it } from "vitest";
 import { linearToMulaw } from "../../demo/local-peer/g711.ts";
 import { buildRtp } from "../../demo/local-peer/rtp.ts";
 import { decodeWav } from "../../demo/local-peer/wav.ts";
+import { speechTestFile } from "../fixtures/speech-corpus.ts";
 import { PEER_KEY, useLocalPeer } from "./local-peer-fixture.ts";
 import { RealtimeOfferer, toBase64 } from "./realtime-offerer.ts";
 
-const fixture = useLocalPeer("peer-voice-");
+const fixture = useLocalPeer("peer-voice-", { speech: "describe" });
 
 async function manualCall(audio: "RecvOnly" | "SendRecv") {
   const offerer = new RealtimeOfferer({ audio });
@@ -139,4 +140,51 @@ it("drops the data channel on request (the reconnect test's fault) and ends the 
   >;
   expect(call).toMatchObject({ state: "closed", end_reason: "data_channel_closed" });
   expect(decodeWav(readFileSync(join(fixture.recordings, `${id}.wav`))).channels[0]?.length).toBe(4800);
+});
+
+it("turns speech on the browser's audio track into server VAD turns, like appended audio", async () => {
+  const speech = await speechTestFile({ sampleRate: 8000, seconds: 6, seed: 5 });
+  const offerer = fixture.track(new RealtimeOfferer({ audio: "SendRecv" }));
+  const form = new FormData();
+  form.set("sdp", await offerer.offer());
+  // Server VAD (the default), text answers: the voice plays no part here.
+  form.set("session", JSON.stringify({ type: "realtime", output_modalities: ["text"] }));
+  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
+    method: "POST",
+    body: form,
+    headers: { authorization: `Bearer ${PEER_KEY}` },
+  });
+  await offerer.connect(await response.text());
+  await offerer.next("session.created");
+  const id = (response.headers.get("location") ?? "").split("/").pop() as string;
+  // Packets are placed by RTP timestamp, so they may arrive faster than real time (4×, to keep the test short).
+  const start = performance.now();
+  const packets = Math.floor(speech.samples.length / 160);
+  for (let p = 0; p < packets; p++) {
+    const payload = Uint8Array.from(speech.samples.subarray(p * 160, (p + 1) * 160), (s) =>
+      linearToMulaw(Math.max(-32768, Math.min(32767, Math.round(s * 32768)))),
+    );
+    offerer.sendRtp(
+      buildRtp({ payloadType: 0, marker: p === 0, sequence: p, timestamp: p * 160, ssrc: 4242 }, payload),
+    );
+    await sleep(Math.max(0, start + (p + 1) * 5 - performance.now()));
+  }
+  const started = await offerer.next("input_audio_buffer.speech_started", () => true, 0, 10_000);
+  const committed = await offerer.next("input_audio_buffer.committed", () => true, 0, 10_000);
+  expect(committed.item_id).toBe(started.item_id);
+  // The turn starts near the first labelled speech: within the 300 ms prefix padding plus the VAD's onset
+  // latency and the energy labels' own error (one run measured 0.59 s; 1 s still catches a lost time base).
+  const first = (speech.speech[0] as [number, number])[0];
+  console.log(
+    `track turn starts ${(started.audio_start_ms as number) / 1000} s; first labelled speech ${first} s`,
+  );
+  expect(Math.abs((started.audio_start_ms as number) / 1000 - first)).toBeLessThan(1);
+  await offerer.next("response.done", () => true, 0, 10_000);
+  const call = (await (await fetch(`${fixture.peer.url}/debug/calls/${id}`)).json()) as {
+    input: { appends: number; track_samples: number };
+    turns: unknown[];
+  };
+  expect(call.input.appends).toBe(0);
+  expect(call.input.track_samples).toBeGreaterThan(5 * 24_000);
+  expect(call.turns.length).toBeGreaterThanOrEqual(1);
 });

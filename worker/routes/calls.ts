@@ -16,7 +16,8 @@ import type { AppEnv } from "../app-env.ts";
 import { CALL_ID, createCall, hangupCall, upstreamOf } from "../openai.ts";
 import { applyPolicy } from "../policy.ts";
 import { issuesToFields, methodNotAllowed, Problem, policyProblem } from "../problem.ts";
-import { REALTIME_VOICES, RealtimeSession } from "../schema/session.ts";
+import { readCallBody } from "../schema/call-body.ts";
+import { REALTIME_VOICES, type RealtimeSession } from "../schema/session.ts";
 import { checkOffer } from "../sdp.ts";
 import { rejectInvalid } from "../validation.ts";
 
@@ -29,10 +30,6 @@ const CallQuery = v.strictObject({
 
 const CallParam = v.object({ id: v.pipe(v.string(), v.regex(CALL_ID, "Expected a call id rtc_…")) });
 
-const SDP_TYPE = /^application\/sdp\s*(;|$)/i;
-const MULTIPART_TYPE = /^multipart\/form-data\s*;/i;
-const PARTS = new Set(["sdp", "session"]);
-
 interface CallRequest {
   sdp: string;
   session: RealtimeSession;
@@ -41,51 +38,39 @@ interface CallRequest {
 }
 
 async function readCallRequest(req: Request, query: v.InferOutput<typeof CallQuery>): Promise<CallRequest> {
-  const type = req.headers.get("Content-Type") ?? "";
   const fromQuery: RealtimeSession = { type: "realtime" };
   if (query.model !== undefined) fromQuery.model = query.model;
   if (query.voice !== undefined) fromQuery.audio = { output: { voice: query.voice } };
-  if (SDP_TYPE.test(type)) return { sdp: await req.text(), session: fromQuery, pointerBase: "/query" };
-  if (!MULTIPART_TYPE.test(type))
-    throw new Problem("unsupported_media_type", {
-      detail: "Send the offer as application/sdp, or as multipart/form-data with parts sdp and session",
-    });
-
-  let form: FormData;
-  try {
-    form = await req.formData();
-  } catch {
-    throw new Problem("malformed_body");
+  const body = await readCallBody(req);
+  if (body.ok)
+    return body.session
+      ? { sdp: body.sdp, session: body.session, pointerBase: "/session" }
+      : { sdp: body.sdp, session: fromQuery, pointerBase: "/query" };
+  switch (body.reason) {
+    case "unsupported_media_type":
+      throw new Problem("unsupported_media_type", {
+        detail: "Send the offer as application/sdp, or as multipart/form-data with parts sdp and session",
+      });
+    case "malformed_body":
+      throw new Problem("malformed_body");
+    case "unexpected_parts":
+      throw new Problem("invalid_request", {
+        errors: body.parts.map((part) => ({
+          pointer: `/${part.name}`,
+          detail: part.duplicate
+            ? "Part given more than once"
+            : "Unknown part: only sdp and session are allowed",
+        })),
+      });
+    case "missing_sdp":
+      throw new Problem("invalid_request", {
+        errors: [{ pointer: "/sdp", detail: "Missing part: the SDP offer" }],
+      });
+    case "malformed_session":
+      throw new Problem("malformed_json", { detail: "The session part is not valid JSON" });
+    case "invalid_session":
+      throw new Problem("invalid_request", { errors: issuesToFields(body.issues, ["session"]) });
   }
-  const unknown = [...new Set(form.keys())].filter((key) => !PARTS.has(key) || form.getAll(key).length > 1);
-  if (unknown.length > 0)
-    throw new Problem("invalid_request", {
-      errors: unknown.map((key) => ({
-        pointer: `/${key}`,
-        detail: PARTS.has(key)
-          ? "Part given more than once"
-          : "Unknown part: only sdp and session are allowed",
-      })),
-    });
-  const sdpPart = form.get("sdp");
-  if (sdpPart === null)
-    throw new Problem("invalid_request", {
-      errors: [{ pointer: "/sdp", detail: "Missing part: the SDP offer" }],
-    });
-  const sdp = typeof sdpPart === "string" ? sdpPart : await sdpPart.text();
-
-  const sessionPart = form.get("session");
-  if (sessionPart === null) return { sdp, session: fromQuery, pointerBase: "/query" };
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof sessionPart === "string" ? sessionPart : await sessionPart.text());
-  } catch {
-    throw new Problem("malformed_json", { detail: "The session part is not valid JSON" });
-  }
-  const parsed = v.safeParse(RealtimeSession, json);
-  if (!parsed.success)
-    throw new Problem("invalid_request", { errors: issuesToFields(parsed.issues, ["session"]) });
-  return { sdp, session: parsed.output, pointerBase: "/session" };
 }
 
 /** Routes under `/v1/realtime/calls`. */

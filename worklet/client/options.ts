@@ -2,10 +2,10 @@
  * The options of `connect()`: their one table of defaults and their one validation. Invalid options throw a
  * {@link RealtimeVoiceError} `invalid_options` naming the field, before anything starts.
  */
-import { SERVER_VAD_DEFAULTS } from "../../worker/schema/protocol.ts";
 import { SEGMENTER_DEFAULTS, type SegmenterOptions } from "../dsp/segmenter.ts";
 import { parseCaptureOptions } from "../processor/messages.ts";
 import { RealtimeVoiceError } from "./realtime-voice-error.ts";
+import { requestedSession, silenceDurationMs } from "./requested-session.ts";
 
 export type { SegmenterOptions };
 
@@ -207,24 +207,4 @@ export function resolveVad(vad: SegmenterOptions): SegmenterOptions {
   const parsed = parseCaptureOptions({ vad });
   if (!parsed.ok) throw invalid(parsed.field, parsed.message);
   return parsed.options.vad ?? {};
-}
-
-function requestedSession(
-  session: Record<string, unknown> | undefined,
-  turns: "server" | "client",
-): Record<string, unknown> | undefined {
-  if (turns !== "client") return session;
-  const base = session ?? { type: "realtime" };
-  const audio = (base.audio ?? {}) as Record<string, unknown>;
-  const input = (audio.input ?? {}) as Record<string, unknown>;
-  return { ...base, audio: { ...audio, input: { ...input, turn_detection: null } } };
-}
-
-/** The requested server VAD's `silence_duration_ms`, or OpenAI's default. */
-function silenceDurationMs(session: Record<string, unknown> | undefined): number {
-  const audio = session?.audio as
-    | { input?: { turn_detection?: { silence_duration_ms?: unknown } } }
-    | undefined;
-  const value = audio?.input?.turn_detection?.silence_duration_ms;
-  return typeof value === "number" ? value : SERVER_VAD_DEFAULTS.silence_duration_ms;
 }

@@ -32,7 +32,8 @@ export function pcm16ToFloat(input: Int16Array, output?: Float32Array): Float32A
 }
 
 /** Whether typed arrays on this machine are little-endian (every browser platform today, but not guaranteed). */
-export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+// Marked pure so that bundles which never serialise PCM16 (the capture worklet) drop the probe.
+export const LITTLE_ENDIAN = /* @__PURE__ */ (() => new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)();
 
 /**
  * Serialises PCM16 samples as little-endian bytes. On little-endian hosts this is a view of the same memory (no

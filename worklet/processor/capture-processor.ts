@@ -7,6 +7,7 @@
  * `error` message: nothing here throws on the audio thread. The protocol is `messages.ts`.
  */
 import { PCM_RATE } from "../../worker/schema/protocol.ts";
+import { downmixInto } from "../dsp/downmix.ts";
 import { floatToPcm16 } from "../dsp/pcm16.ts";
 import { Resampler } from "../dsp/resampler.ts";
 import { Segmenter } from "../dsp/segmenter.ts";
@@ -76,29 +77,12 @@ class CaptureProcessor extends AudioWorkletProcessor {
       this.#mono = new Float32Array(n);
       this.#resampled = new Float32Array(resampler.maxOutputLength(n));
     }
-    const mono = this.#mono;
-    const channels = input.length;
-    let bad = 0;
-    mono.fill(0);
-    for (let c = 0; c < channels; c++) {
-      const ch = input[c];
-      for (let i = 0; i < n; i++) {
-        const v = ch[i];
-        // `v - v` is 0 exactly for finite v; NaN/∞ from a broken source must not reach the filter state.
-        if (v - v === 0) mono[i] += v;
-        else bad++;
-      }
-    }
-    if (channels > 1) {
-      const g = 1 / channels;
-      for (let i = 0; i < n; i++) mono[i] *= g;
-    }
-    this.#nonFinite += bad;
-    this.#channels = channels;
+    this.#nonFinite += downmixInto(input, this.#mono);
+    this.#channels = input.length;
     this.#quanta++;
 
     const out = this.#resampled;
-    const m = resampler.processInto(mono, out);
+    const m = resampler.processInto(this.#mono, out);
     let frame = this.#frame;
     let fill = this.#fill;
     for (let i = 0; i < m; i++) {
@@ -154,11 +138,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
     try {
       const message = data as ControlMessage;
       if (typeof data !== "object" || data === null || typeof message.type !== "string") {
-        this.#post({
-          type: "error",
-          code: "invalid-message",
-          message: "a message must be an object with a type",
-        });
+        this.#invalidMessage("a message must be an object with a type");
       } else if (message.type === "configure") {
         this.#configure(message.options, "invalid-options");
       } else if (message.type === "flush") {
@@ -166,16 +146,16 @@ class CaptureProcessor extends AudioWorkletProcessor {
         this.#postStats();
         this.#post({ type: "flushed", lastSeq: this.#seq - 1 });
       } else {
-        this.#post({
-          type: "error",
-          code: "invalid-message",
-          field: "/type",
-          message: `unknown message type ${JSON.stringify(String((data as { type: unknown }).type))}`,
-        });
+        const type = JSON.stringify(String((data as { type: unknown }).type));
+        this.#invalidMessage(`unknown message type ${type}`, "/type");
       }
     } catch (error) {
-      this.#post({ type: "error", code: "invalid-message", message: String(error) });
+      this.#invalidMessage(String(error));
     }
+  }
+
+  #invalidMessage(message: string, field?: string): void {
+    this.#post({ type: "error", code: "invalid-message", message, ...(field && { field }) });
   }
 
   /** Applies validated options; on any problem posts an error and keeps the current settings. */

@@ -4,13 +4,14 @@
  */
 import type { Browser, Page } from "playwright-core";
 import type { FrameStats, ServerEvent, SessionStats } from "../../worklet/client/types.ts";
+import { PROBE_SCRIPT, type ProbeState, TIMING_PROBE } from "./page-probe.ts";
 
 /** A frame as the page's `frame` event reported it. */
 export type PageFrame = FrameStats;
 
 /** `window.realtimeVoiceDemo` of `demo/demo.ts`, as far as the tests read it (this tsconfig has no DOM types). */
 interface DemoGlobal {
-  realtimeVoiceDemo: Omit<DemoResult, "stats" | "pageErrors"> & {
+  realtimeVoiceDemo: Omit<DemoResult, "stats" | "pageErrors" | "timing"> & {
     session: { state: { status: string }; stats: DemoResult["stats"] } | null;
   };
 }
@@ -28,6 +29,8 @@ export interface DemoResult {
   maxQueued: number;
   stats: SessionStats;
   pageErrors: string[];
+  /** The page probe's timings (`page-probe.ts`): click, ICE, DTLS, channel open, capture, connected. */
+  timing: ProbeState;
 }
 
 export interface DemoRunOptions {
@@ -50,6 +53,7 @@ export async function runDemo(browser: Browser, options: DemoRunOptions): Promis
     if (message.type() === "error") pageErrors.push(message.text());
   });
   try {
+    await page.addInitScript(PROBE_SCRIPT);
     await page.goto(options.url);
     await page.click("#toggle");
     await page.waitForFunction(
@@ -97,7 +101,8 @@ export async function runDemo(browser: Browser, options: DemoRunOptions): Promis
       return { ...rest, stats: session?.stats };
     });
     if (!result.stats) throw new Error("the page had no session");
-    return { ...result, stats: result.stats, pageErrors };
+    const timing = (await page.evaluate(TIMING_PROBE)) as ProbeState;
+    return { ...result, stats: result.stats, pageErrors, timing };
   } finally {
     await page.close();
   }

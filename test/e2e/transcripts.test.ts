@@ -147,6 +147,12 @@ beforeAll(async () => {
         await new Promise((done) => setTimeout(done, 500));
         voice = (await page.evaluate(READ_VOICE_STATS)) as VoiceStats;
         panel = (await page.evaluate(READ_PANEL)) as Pick<Run, "assistantRowsWithAudio" | "userRows">;
+        // The panel follows the newest line; show the last answer whole (not its first row cut by the box).
+        await page.evaluate(`(() => {
+          const list = document.getElementById("conversation");
+          for (let el = list; el; el = el.parentElement) el.scrollTop = el.scrollHeight;
+          window.scrollTo(0, 0);
+        })()`);
         const shot = await page.screenshot({ fullPage: true });
         writeFileSync(join(outDir, "demo-transcripts.png"), shot);
         // The README's screenshot is refreshed on request only, so a test run leaves the tracked tree as it was.

@@ -11,11 +11,13 @@
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import {
+  continuousSet,
   eventSounds,
   NOISE_CONDITIONS,
   noisyVadSet,
   random,
   resampleWithSox,
+  reverberate,
   type VadSet,
   vadSet,
 } from "../test/fixtures/speech-corpus.ts";
@@ -364,4 +366,55 @@ console.log(
 console.log(
   "\nGoals: speech kept ≥ 99.5 %, non-speech withheld ≥ 60 %. The perfect-VAD row is the ceiling that the prefix padding and hangover leave on each set.",
 );
+// Continuous speech: conversational streams of held-out Asterisk prompts, KLettres languages and ALSA prompts,
+// pauses of 80–600 ms inside phrases (test/fixtures/speech-corpus.ts, continuousSet).
+const cont = await continuousSet({ split: "heldout", seed: 7 });
+const contGrid = labelGrid(cont.speech, RATE, cont.clean.length);
+const contConditions: Array<{ name: string; signal: Float32Array }> = [
+  { name: "clean", signal: cont.clean },
+  { name: "reverb, small room", signal: reverberate(cont.clean, RATE, 1) },
+  { name: "reverb, large room", signal: reverberate(cont.clean, RATE, 2) },
+  { name: "white 10 dB", signal: await noisyVadSet(cont, "white", 10, 500) },
+  { name: "pink 5 dB", signal: await noisyVadSet(cont, "pink", 5, 501) },
+  { name: "brown 0 dB", signal: await noisyVadSet(cont, "brown", 0, 502) },
+];
+const energyAuc = (signal: Float32Array) => {
+  const scores = new Float64Array(contGrid.length);
+  for (let j = 0; j < scores.length; j++) {
+    let e = 0;
+    for (let i = j * 240; i < (j + 1) * 240 && i < signal.length; i++) e += (signal[i] as number) ** 2;
+    scores[j] = e;
+  }
+  return rocAuc(scores, contGrid);
+};
+const contRows: string[] = [];
+const contGating: string[] = [];
+const contOnsets: string[] = [];
+for (const c of contConditions) {
+  const signal16 = resampleWithSox(c.signal, RATE, REF_RATE);
+  const cells: string[] = [];
+  for (const d of detectors) {
+    const { track: t } = await track(d, d.rate === RATE ? c.signal : signal16);
+    cells.push(fmt(rocAuc(onGrid(t, d.rate, contGrid.length), contGrid), 3));
+    if (d === ours) {
+      const [kept, withheld] = gate(t, contGrid);
+      contGating.push(`| ${c.name} | ${pct(kept)} | ${pct(withheld)} |`);
+      const on = onsetLatencies(t, d.rate, cont.speech, d.threshold);
+      contOnsets.push(`${c.name} ${fmt(median(on.latenciesMs), 0)} ms (${on.missed} missed)`);
+    }
+  }
+  contRows.push(`| ${c.name} | ${cells.join(" | ")} | ${fmt(energyAuc(c.signal), 3)} |`);
+}
+const [contOracleKept, contOracleWithheld] = gate(oracle(contGrid), contGrid);
+console.log(
+  `\n### Continuous speech: frame ROC-AUC (held-out split, ${(cont.clean.length / RATE).toFixed(0)} s, ${contGrid.reduce((s, v) => s + v, 0)} speech frames of ${contGrid.length}, pauses 80–600 ms)\n`,
+);
+console.log(`${header} frame energy |`);
+console.log(`${rule}---|`);
+for (const row of contRows) console.log(row);
+console.log(`\nThis VAD's median onset on continuous speech: ${contOnsets.join("; ")}.`);
+console.log("\n| continuous speech, default segmenter | speech kept | non-speech withheld |\n|---|---|---|");
+for (const row of contGating) console.log(row);
+console.log(`| perfect VAD (labels), same segmenter | ${pct(contOracleKept)} | ${pct(contOracleWithheld)} |`);
+
 console.log(`\n(bench ran in ${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -2,39 +2,49 @@
  * Trains the VAD's tiny classifier and writes `worklet/dsp/vad-weights.ts`: `node scripts/train-vad.ts`.
  *
  * Data (all built at run time from installed Debian packages, see test/fixtures/speech-corpus.ts):
- * - speech: 4 × 120 s of KLettres letters and syllables in the *tune* languages only (cs, da, de, es, fr, hu,
- *   it, nl, pt_BR, ru), with 0.3–1.5 s pauses, labelled by energy on the clean source; every clip clean and
- *   mixed with sox white, pink and brown noise at 20, 10, 5 and 0 dB SNR (over speech frames);
- * - non-speech: synthetic beeps, dual tones, bells, chords, buzzers, chimes, chirps, warbles, clicks and noise
- *   bursts, plus patterned sounds that change at a syllable-like rate but hold fixed partials within each piece
- *   (telephone cadences, DTMF digits, melodic jingles, repeated alarm sweeps, beep trains), all generated here
- *   (not the freedesktop event sounds, which stay a held-out test of false alarms).
- * The held-out languages (ar, en, en_GB, he, lt, nb, nds, tn, uk) and the ALSA prompts are only scored, never
- * trained on; the script prints AUC per condition on both splits and event-sound false alarms.
+ * - isolated speech: 4 × 120 s of KLettres letters and syllables in the *tune* languages only (cs, da, de, es,
+ *   fr, hu, it, nl, pt_BR, ru), with 0.3–1.5 s pauses, labelled by energy on the clean source;
+ * - continuous speech: 4 × 120 s of conversational streams (`continuousSet`): the tune split of the Asterisk
+ *   prompts (whole sentences) and the KLettres tune languages, in phrases with 80–600 ms pauses, labelled on
+ *   each clean prompt; also through sox `reverb`;
+ * - every speech set clean and mixed with sox white, pink and brown noise at 20, 10, 5 and 0 dB SNR;
+ * - non-speech: the Asterisk tone prompts (beeps, tone sweeps) and synthetic beeps, dual tones, bells, chords,
+ *   buzzers, chimes, chirps, warbles, clicks and noise bursts, plus patterned sounds that change at a
+ *   syllable-like rate but hold fixed partials within each piece (telephone cadences, DTMF digits, melodic
+ *   jingles, repeated alarm sweeps, beep trains), generated here (not the freedesktop event sounds, which stay
+ *   a held-out test of false alarms).
+ * The held-out languages (ar, en, en_GB, he, lt, nb, nds, tn, uk), the held-out Asterisk prompts and the ALSA
+ * prompts are only scored, never trained on; the script prints AUC per condition on both splits, for isolated
+ * and continuous speech, and event-sound false alarms.
  *
- * Model: standardised features → 24 tanh units → sigmoid, trained with Adam (mini-batches of 256, 15 epochs)
- * on cross-entropy, synthetic non-speech weighted 6×; the first layer is then quantised to int8 per unit and
- * written as base64, with the standardisation mean folded into the bias. Everything is seeded, so a rerun
- * reproduces the committed weights. `HIDDEN`, `EPOCHS`, `NEG_WEIGHT` and `NEG_SECONDS` (480 s of synthetic
- * non-speech) environment variables override the defaults for experiments; `--score` only scores the current
- * weights.
+ * Model: standardised features → HIDDEN tanh units → sigmoid, trained with Adam (mini-batches of 256) on
+ * cross-entropy, non-speech weighted NEG_WEIGHT×; the first layer is then quantised to int8 per unit and
+ * written as base64, with the standardisation mean folded into the bias (`packWeights`). Everything is seeded,
+ * so a rerun reproduces the committed weights (about 5 minutes on one busy core). `HIDDEN`, `EPOCHS`,
+ * `NEG_WEIGHT`, `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (480 s of synthetic non-speech) environment variables
+ * override the defaults for experiments; `--score` only scores the current weights.
  * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  asteriskPrompts,
+  continuousSet,
+  decodeAudio,
   eventSounds,
   NOISE_CONDITIONS,
   noisyVadSet,
   random,
+  reverberate,
   type VadSet,
   vadSet,
 } from "../test/fixtures/speech-corpus.ts";
 import { labelGrid, onGrid, rocAuc, runDetector } from "../test/fixtures/vad-metrics.ts";
+import { type FloatModel, packWeights } from "../worklet/dsp/vad/classifier.ts";
 import { VAD_FEATURE_COUNT, VoiceActivityDetector } from "../worklet/dsp/vad.ts";
 
 const RATE = 24000;
-const HIDDEN = Number(process.env.HIDDEN ?? 24);
+const HIDDEN = Number(process.env.HIDDEN ?? 20);
 const F = VAD_FEATURE_COUNT;
 
 /** Features of every 20 ms hop of `signal`, with the share of labelled speech in the hop as the target. */
@@ -55,6 +65,16 @@ function extract(signal: Float32Array, grid: Uint8Array | null): { x: Float32Arr
     }
   }
   return { x, y };
+}
+
+function concatFloats(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Synthetic non-speech events (tones, bells, chirps, warbles, clicks) over a faint noise floor. */
@@ -229,14 +249,7 @@ function patterned(out: Float32Array, at: number, amp: number, rand: () => numbe
   return at + Math.floor((0.1 + rand()) * RATE);
 }
 
-interface Model {
-  w1: Float64Array;
-  b1: Float64Array;
-  w2: Float64Array;
-  b2: number;
-}
-
-function forward(m: Model, x: Float32Array, o: number, h: Float64Array): number {
+function forward(m: FloatModel, x: Float32Array, o: number, h: Float64Array): number {
   let out = m.b2;
   for (let j = 0; j < HIDDEN; j++) {
     let a = m.b1[j] as number;
@@ -248,11 +261,17 @@ function forward(m: Model, x: Float32Array, o: number, h: Float64Array): number 
   return 1 / (1 + Math.exp(-out));
 }
 
-function train(x: Float32Array, y: Float32Array, weight: Float32Array, epochs: number, seed: number): Model {
+function train(
+  x: Float32Array,
+  y: Float32Array,
+  weight: Float32Array,
+  epochs: number,
+  seed: number,
+): FloatModel {
   const n = y.length;
   const rand = random(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const m: Model = {
+  const m: FloatModel = {
     w1: Float64Array.from({ length: HIDDEN * F }, () => gauss() / Math.sqrt(F)),
     b1: new Float64Array(HIDDEN),
     w2: Float64Array.from({ length: HIDDEN }, () => gauss() / Math.sqrt(HIDDEN)),
@@ -333,6 +352,16 @@ async function conditionsOf(set: VadSet): Promise<Array<{ name: string; signal: 
   return out;
 }
 
+/** Conditions of a continuous set: clean, reverberant, and white/pink/brown noise at 20/10/5/0 dB SNR. */
+async function continuousConditions(
+  set: VadSet,
+  seed: number,
+): Promise<Array<{ name: string; signal: Float32Array }>> {
+  const out = await conditionsOf(set);
+  out.splice(1, 0, { name: "reverb", signal: reverberate(set.clean, RATE, seed) });
+  return out;
+}
+
 /** AUC per condition on both splits and event-sound false alarms, with the weights the VAD module loaded. */
 async function score(): Promise<void> {
   const rows: string[] = ["| condition | tune AUC | held-out AUC |", "|---|---|---|"];
@@ -348,6 +377,21 @@ async function score(): Promise<void> {
     }
   }
   for (const [name, [a, b]] of results) rows.push(`| ${name} | ${a?.toFixed(3)} | ${b?.toFixed(3)} |`);
+  rows.push("", "| continuous speech | tune AUC (seed 11) | held-out AUC (seed 7) |", "|---|---|---|");
+  const continuous = new Map<string, number[]>();
+  for (const set of [
+    await continuousSet({ split: "tune", seed: 11 }),
+    await continuousSet({ split: "heldout", seed: 7 }),
+  ]) {
+    const grid = labelGrid(set.speech, RATE, set.clean.length);
+    for (const { name, signal } of await continuousConditions(set, 1)) {
+      const vad = new VoiceActivityDetector({ sampleRate: RATE });
+      const track = runDetector(signal, 480, (f) => vad.process(f));
+      const auc = rocAuc(onGrid(track, RATE, grid.length), grid);
+      continuous.set(name, [...(continuous.get(name) ?? []), auc]);
+    }
+  }
+  for (const [name, [a, b]] of continuous) rows.push(`| ${name} | ${a?.toFixed(3)} | ${b?.toFixed(3)} |`);
   let alarms = 0;
   let frames = 0;
   for (const { samples } of await eventSounds(RATE)) {
@@ -382,25 +426,42 @@ for (const set of tuneSets) {
     ws.push(new Float32Array(y.length).fill(1));
   }
 }
+// Conversational streams of the tune split (Asterisk prompts, KLettres tune languages): phrases with
+// 80–600 ms pauses, clean, reverberant and noisy, so that the classifier learns long phrases and short pauses.
+const continuousSets = await Promise.all([7, 8, 9, 10].map((seed) => continuousSet({ split: "tune", seed })));
+for (const [k, set] of continuousSets.entries()) {
+  const grid = labelGrid(set.speech, RATE, set.clean.length);
+  for (const { signal } of await continuousConditions(set, 20 + k)) {
+    const { x, y } = extract(signal, grid);
+    xs.push(x);
+    ys.push(y);
+    ws.push(new Float32Array(y.length).fill(Number(process.env.CONTINUOUS_WEIGHT ?? 1)));
+  }
+}
+{
+  // Real non-speech: the Asterisk package's tone prompts (beeps, tone sweeps, monkeys), after faint noise.
+  const tones = await Promise.all(asteriskPrompts("all").nonSpeech.map((p) => decodeAudio(p, RATE)));
+  const parts: Float32Array[] = [];
+  const r = random(17);
+  for (const t of tones) {
+    const lead = Float32Array.from({ length: RATE / 2 }, () => (r() * 2 - 1) * 5.5e-4);
+    parts.push(lead, t);
+  }
+  const { x, y } = extract(concatFloats(parts), null);
+  xs.push(x);
+  ys.push(y);
+  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
+}
 {
   const { x, y } = extract(syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3), null);
   xs.push(x);
   ys.push(y);
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
-  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
+  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
 }
-const concat = (parts: Float32Array[]) => {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-const X = concat(xs);
-const Y = concat(ys);
-const W = concat(ws);
+const X = concatFloats(xs);
+const Y = concatFloats(ys);
+const W = concatFloats(ws);
 const n = Y.length;
 const mean = new Float64Array(F);
 const std = new Float64Array(F);
@@ -416,44 +477,26 @@ for (let s = 0; s < n; s++)
 console.error(`training on ${n} hops (${(n / 50 / 60).toFixed(1)} min of audio)`);
 const model = train(X, Y, W, Number(process.env.EPOCHS ?? 15), 11);
 
-// Quantise the first layer (in standardised feature space) to int8 with one scale per hidden unit: the
-// weights then cost ~1 KB gzipped in the worklet bundle instead of ~3 KB.
-const w1Scale = new Float64Array(HIDDEN);
-const w1 = new Int8Array(HIDDEN * F);
-for (let j = 0; j < HIDDEN; j++) {
-  let max = 1e-9;
-  for (let i = 0; i < F; i++) max = Math.max(max, Math.abs(model.w1[j * F + i] as number));
-  w1Scale[j] = max / 127;
-  for (let i = 0; i < F; i++)
-    w1[j * F + i] = Math.round((model.w1[j * F + i] as number) / (w1Scale[j] as number));
-}
-// Fold the standardisation mean into the bias (exactly, with the quantised weights): the worklet then needs
-// only the per-feature scale.
-const b1 = Float64Array.from(model.b1, (b, j) => {
-  let s = 0;
-  for (let i = 0; i < F; i++) s += ((w1[j * F + i] as number) * (mean[i] as number)) / (std[i] as number);
-  return b - (w1Scale[j] as number) * s;
-});
-const fmt = (a: ArrayLike<number>) => `[${Array.from(a, (v) => Number(v.toPrecision(5))).join(", ")}]`;
+const weights = packWeights(model, mean, std);
+const fmt = (a: readonly number[]) => `[${a.join(", ")}]`;
 const source = `/**
- * Classifier weights of the voice activity detector (\`vad.ts\`): ${F} features, scaled by \`scale\` →
- * ${HIDDEN} tanh units (int8 weights, row-major ${HIDDEN} × ${F} as base64, × w1Scale per unit; the feature mean is
- * folded into b1) → sigmoid. Generated by
- * \`node scripts/train-vad.ts\` (see that script for the training data: KLettres speech in the tune languages,
- * clean and with sox white/pink/brown noise at 20/10/5/0 dB SNR, plus synthetic non-speech: tones, bells,
- * chords, buzzers, chirps, clicks, noise that switches on, telephone cadences, DTMF, jingles, alarm sweeps).
- * Do not edit by hand.
+ * Classifier weights of the voice activity detector (\`vad.ts\`, format in \`vad/classifier.ts\`): ${F}
+ * features in \`FEATURES\` order (\`vad/features.ts\`), scaled by \`scale\` → ${HIDDEN} tanh units (int8 weights,
+ * row-major ${HIDDEN} × ${F} as base64, × w1Scale per unit; the feature mean is folded into b1) → sigmoid.
+ * Generated by \`node scripts/train-vad.ts\` (see that script for the training data). Do not edit by hand.
  */
+import type { VadWeights } from "./vad/classifier.ts";
+
 export const VAD_WEIGHTS = {
-  inputs: ${F},
-  hidden: ${HIDDEN},
-  scale: ${fmt(std.map((v) => 1 / v))},
-  w1Scale: ${fmt(w1Scale)},
-  w1: "${Buffer.from(w1.buffer).toString("base64")}",
-  b1: ${fmt(b1)},
-  w2: ${fmt(model.w2)},
-  b2: ${Number(model.b2.toPrecision(5))},
-} as const;
+  inputs: ${weights.inputs},
+  hidden: ${weights.hidden},
+  scale: ${fmt(weights.scale)},
+  w1Scale: ${fmt(weights.w1Scale)},
+  w1: "${weights.w1}",
+  b1: ${fmt(weights.b1)},
+  w2: ${fmt(weights.w2)},
+  b2: ${weights.b2},
+} as const satisfies VadWeights;
 `;
 writeFileSync(join(import.meta.dirname, "../worklet/dsp/vad-weights.ts"), source);
 console.error("wrote worklet/dsp/vad-weights.ts");

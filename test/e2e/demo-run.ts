@@ -38,6 +38,8 @@ export interface DemoRunOptions {
   url: string;
   /** How much audio to capture before stopping, in seconds from the start of capture. */
   seconds: number;
+  /** Called on the new page before it loads (for example `page.addInitScript`). */
+  init?: (page: Page) => Promise<void>;
   /** Called while streaming, just before stopping (for example to take a screenshot). */
   beforeStop?: (page: Page) => Promise<void>;
   /** Called once `afterS` seconds of audio were captured (for example to break the connection). */
@@ -54,6 +56,7 @@ export async function runDemo(browser: Browser, options: DemoRunOptions): Promis
   });
   try {
     await page.addInitScript(PROBE_SCRIPT);
+    await options.init?.(page);
     await page.goto(options.url);
     await page.click("#toggle");
     await page.waitForFunction(

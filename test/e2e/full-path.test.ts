@@ -148,12 +148,8 @@ async function stream(input: Input): Promise<Run> {
       seconds: input.seconds + 1.2,
       beforeStop: async (page) => {
         const shot = await page.screenshot({ fullPage: true });
+        // The README's screenshot (a spoken conversation) comes from `transcripts.test.ts`.
         writeFileSync(join(outDir, `demo-${input.name}.png`), shot);
-        // The README's screenshot is refreshed on request only, so a test run leaves the tracked tree as it was.
-        if (input === cases[0] && process.env.UPDATE_SCREENSHOT === "1" && !process.env.E2E_INPUT_WAV) {
-          mkdirSync(join(root, "docs"), { recursive: true });
-          writeFileSync(join(root, "docs/demo.png"), shot);
-        }
       },
     });
   } finally {

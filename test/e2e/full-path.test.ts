@@ -19,6 +19,7 @@ import { decodeAudio, labelSpeech, speechTestFile } from "../fixtures/speech-cor
 import { type Comparison, compareOverRegions, lowPass, percentile } from "./alignment.ts";
 import { launchWithMicrophone } from "./browser.ts";
 import { type DemoResult, runDemo } from "./demo-run.ts";
+import { connectTimes, formatConnectTimes } from "./page-probe.ts";
 import { type AppendRecord, callRecording, listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 import { type Input, LEAD_S, withLead } from "./speech-input.ts";
 
@@ -179,12 +180,8 @@ async function stream(input: Input): Promise<Run> {
       seconds: input.seconds + 1.2,
       beforeStop: async (page) => {
         const shot = await page.screenshot({ fullPage: true });
+        // The README's screenshot (a spoken conversation) comes from `transcripts.test.ts`.
         writeFileSync(join(outDir, `demo-${input.name}.png`), shot);
-        // The README's screenshot is refreshed on request only, so a test run leaves the tracked tree as it was.
-        if (input === cases[0] && process.env.UPDATE_SCREENSHOT === "1" && !process.env.E2E_INPUT_WAV) {
-          mkdirSync(join(root, "docs"), { recursive: true });
-          writeFileSync(join(root, "docs/demo.png"), shot);
-        }
       },
     });
   } finally {
@@ -251,7 +248,8 @@ async function stream(input: Input): Promise<Run> {
   writeFileSync(join(caseDir, "recording.wav"), wav);
   writeFileSync(join(caseDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    `[e2e] ${input.name}: ${result.frames.length} frames, context ${result.stats.inputRate} Hz, ` +
+    `[e2e] ${input.name}: ${formatConnectTimes(connectTimes(result.timing))}; ` +
+      `${result.frames.length} frames, context ${result.stats.inputRate} Hz, ` +
       `latency p50 ${p50.toFixed(1)} ms p95 ${p95.toFixed(1)} ms, SNR ${comparison.snrDb.toFixed(1)} dB ` +
       `(${comparison.cleanSnrDb.toFixed(1)} over ${comparison.cleanRegions} glitch-free blocks) ` +
       `(full band ${fullBand.snrDb.toFixed(1)}, delay ${(comparison.delaySamples / 24).toFixed(1)} ms, ` +

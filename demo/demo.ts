@@ -1,8 +1,8 @@
 /**
  * The demo page: one start/stop button over `connect()`, with a live level meter, the VAD timeline, counters,
- * the server events and the turns the peer recorded. Settings come from the form, pre-filled from the query
- * string (`?signaling=ephemeral&upstream=…&peer=…&processing=off&vad={…}&frameMs=20`), so links and tests can
- * choose them.
+ * the conversation, the server events and the turns the peer recorded. Settings come from the form, pre-filled
+ * from the query string (`?signaling=ephemeral&upstream=…&peer=…&processing=off&vad={…}&frameMs=20`), so links
+ * and tests can choose them. The session asks for input transcription unless `?transcription=off`.
  */
 import type { ConnectOptions, FrameStats, RealtimeVoiceSession, ServerEvent } from "../worklet/index.ts";
 import { connect } from "../worklet/index.ts";
@@ -60,6 +60,8 @@ const record: DemoRecord = {
 window.realtimeVoiceDemo = record;
 
 const TIMELINE_SECONDS = 10;
+/** The transcription model the demo asks for (the local peer answers any with PocketSphinx). */
+const TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe";
 const MAX_EVENTS = 200;
 const numberFormat = new Intl.NumberFormat("en");
 
@@ -87,6 +89,14 @@ function options(): ConnectOptions {
   result.audio = setting("audio") === "track" ? "track" : "datachannel";
   // The conversation panel records the model's voice from this element's stream.
   result.output = conversation.output;
+  // The panel shows what the model heard as text: OpenAI sends `input_audio_transcription` events only when the
+  // session asks for them (`?transcription=off` leaves them out).
+  if (params.get("transcription") !== "off") {
+    result.session = {
+      type: "realtime",
+      audio: { input: { transcription: { model: TRANSCRIPTION_MODEL } } },
+    };
+  }
   const bargeInMs = Number(setting("bargeInMs"));
   if (Number.isFinite(bargeInMs) && setting("bargeInMs") !== "") result.bargeInMs = bargeInMs;
   const upstream = setting("upstream");

@@ -6,7 +6,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { buildAll } from "../scripts/build.ts";
@@ -39,6 +41,11 @@ export interface StackOptions {
   peerArgs?: string[];
   /** Extra `wrangler dev --var NAME:value` settings (for example `ALLOWED_ORIGINS`). */
   vars?: Record<string, string>;
+  /**
+   * Requests per 60 s per client for the `RATE_LIMITER` binding, instead of wrangler.toml's 30 (a copy of
+   * wrangler.toml with this limit is used; `.dev.vars` is then not read, so use it with `forceLocalPeer`).
+   */
+  rateLimit?: number;
   /** Lines of the children's output go here (default: dropped). */
   log?: (line: string) => void;
 }
@@ -152,13 +159,39 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`wrangler dev did not answer ${url}/healthz within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-/** Builds (optionally), starts the peer and `wrangler dev`, and resolves once the worker answers. */
+/**
+ * wrangler.toml with another `simple.limit` for the rate limiter, written into `dir` with absolute paths (wrangler
+ * resolves `main` and `[assets] directory` against the config's folder). Returns the config's path.
+ */
+async function configWithRateLimit(dir: string, limit: number): Promise<string> {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const patched = toml
+    .replace(/^main = "([^"]+)"$/m, (_line, main: string) => `main = ${JSON.stringify(join(root, main))}`)
+    .replace(
+      /^directory = "([^"]+)"$/m,
+      (_line, dist: string) => `directory = ${JSON.stringify(join(root, dist))}`,
+    )
+    .replace(/^simple = \{ limit = \d+,/m, `simple = { limit = ${limit},`);
+  if (!patched.includes(`limit = ${limit},`))
+    throw new Error("wrangler.toml has no [[ratelimits]] simple limit");
+  const path = join(dir, "wrangler.toml");
+  await writeFile(path, patched);
+  return path;
+}
+
+/**
+ * Builds (optionally), starts the peer and `wrangler dev`, and resolves once the worker answers. Every stack gets
+ * its own `wrangler dev` state (`--persist-to` a temporary folder, removed by `stop()`): the rate limiter's
+ * counters live there, and a shared `.wrangler/state` would let one run (or a demo session) throttle the next.
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? (() => {});
   if (options.build !== false) await buildAll({ types: false });
   const children: ChildProcess[] = [];
+  const state = await mkdtemp(join(tmpdir(), "realtime-voice-edge-wrangler-"));
   const stop = async () => {
     await Promise.all(children.map(stopProcess));
+    await rm(state, { recursive: true, force: true });
   };
   try {
     const upstream = !options.forceLocalPeer && hasOpenAiKey();
@@ -171,6 +204,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       vars.push("--var", `OPENAI_BASE_URL:${started.url}/v1`, "--var", `OPENAI_API_KEY:${started.key}`);
     }
     for (const [name, value] of Object.entries(options.vars ?? {})) vars.push("--var", `${name}:${value}`);
+    if (options.rateLimit !== undefined)
+      vars.push("--config", await configWithRateLimit(state, options.rateLimit));
     const port = options.port || (await freePort());
     const wrangler = launch(
       join(root, "node_modules/.bin/wrangler"),
@@ -184,6 +219,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         String(await freePort()),
         "--show-interactive-dev-session=false",
         "--live-reload=false",
+        "--persist-to",
+        join(state, "state"),
         ...vars,
       ],
       log,

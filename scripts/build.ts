@@ -4,7 +4,8 @@
  * - `realtime-voice.js`: the script-tag build (IIFE, global `RealtimeVoice`);
  * - `realtime-voice.mjs`: the ESM build;
  * - `types/`: type declarations of the public surface (`types/worklet/index.d.ts`);
- * - `index.html`, `demo.js`, `demo.css`: the demo page.
+ * - `index.html`, `demo.js`, `demo.css`: the demo page;
+ * - `_headers`: response headers of the static assets (read by Workers static assets, never served itself).
  * Both client builds carry the worklet's minified source as a string, loaded from a `blob:` URL when the file
  * beside the script cannot be loaded (a bundler that did not copy it). Prints each file's minified and gzipped
  * size. Run as `npm run build`; `--no-types` skips the declarations (faster, used by the tests).
@@ -28,6 +29,18 @@ const common = {
   logLevel: "warning",
 } as const;
 
+/**
+ * The bundles a third-party page loads are public (they hold no secret), so they are readable from any origin:
+ * worklet modules are fetched in CORS mode (without `Access-Control-Allow-Origin`, `addModule` fails on every
+ * other origin), and `Cross-Origin-Resource-Policy: cross-origin` lets cross-origin-isolated pages (COEP
+ * `require-corp`) load them too.
+ */
+const PUBLIC_BUNDLES = ["/realtime-voice.js", "/realtime-voice.mjs", "/capture-processor.js"];
+const ASSET_HEADERS = PUBLIC_BUNDLES.map(
+  (path) =>
+    `${path}\n  Access-Control-Allow-Origin: *\n  Cross-Origin-Resource-Policy: cross-origin\n  Timing-Allow-Origin: *\n`,
+).join("");
+
 /** Minified and gzipped (level 9) byte counts of one built file. */
 export interface BuiltSize {
   bytes: number;
@@ -40,6 +53,7 @@ export async function buildAll(options: { types?: boolean } = {}): Promise<Recor
   await mkdir(out, { recursive: true });
   // dist/ is also the worker's static-assets directory: the declarations are for npm, not for the site.
   await writeFile(join(out, ".assetsignore"), "types/\n");
+  await writeFile(join(out, "_headers"), ASSET_HEADERS);
   await build({
     ...common,
     entryPoints: [join(root, "worklet/processor/capture-processor.ts")],

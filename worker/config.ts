@@ -1,5 +1,5 @@
 /**
- * Environment variables → {@link Policy}. Variables are input too: each is validated with Valibot, an unset or
+ * Environment variables → {@link Config}: the session {@link Policy} plus where the upstream is and who may call. Variables are input too: each is validated with Valibot, an unset or
  * empty variable takes its default, and a malformed one makes every API request answer 500
  * `server_misconfigured` (failing closed) instead of guessing.
  */
@@ -17,6 +17,8 @@ export const DEFAULTS = {
   INSTRUCTIONS: "",
   CLIENT_INSTRUCTIONS: "append",
   ALLOW_CLIENT_TOOLS: "false",
+  ALLOW_CLIENT_REASONING: "false",
+  ALLOW_STORED_PROMPTS: "false",
   MAX_OUTPUT_TOKENS: "4096",
   SECRET_TTL_SECONDS: "60",
   MAX_INSTRUCTIONS_CHARS: "4000",
@@ -25,6 +27,16 @@ export const DEFAULTS = {
 
 /** The variables the worker reads (all strings; unset ones take {@link DEFAULTS}). */
 export type ConfigVars = { [K in keyof typeof DEFAULTS]?: string | undefined };
+
+/** The parsed variables: the session policy and the deployment's own settings. */
+export interface Config extends Policy {
+  /** Origins allowed to call the API. Empty: same-origin and Origin-less requests only. `["*"]`: any. */
+  allowedOrigins: readonly string[];
+  /** Base URL of the OpenAI API, without trailing slash (http://127.0.0.1:PORT works for a local peer). */
+  openaiBaseUrl: string;
+  /** Upstream request timeout, milliseconds. */
+  upstreamTimeoutMs: number;
+}
 
 /** Thrown by {@link parseConfig}; the message names the variable, never a value that could be a secret. */
 export class ConfigError extends Error {
@@ -42,6 +54,7 @@ const list = v.pipe(
 );
 const int = (min: number, max: number) =>
   v.pipe(v.string(), v.regex(/^\s*\d+\s*$/), v.transform(Number), v.minValue(min), v.maxValue(max));
+const flag = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(["true", "false"]));
 const origin = v.pipe(
   v.string(),
   v.check((s) => s === "*" || URL.canParse(s), "an origin such as https://example.com, or *"),
@@ -69,7 +82,9 @@ const Vars = v.object({
   ),
   INSTRUCTIONS: v.string(),
   CLIENT_INSTRUCTIONS: v.pipe(v.string(), v.trim(), v.picklist(["deny", "append", "allow"])),
-  ALLOW_CLIENT_TOOLS: v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(["true", "false"])),
+  ALLOW_CLIENT_TOOLS: flag,
+  ALLOW_CLIENT_REASONING: flag,
+  ALLOW_STORED_PROMPTS: flag,
   MAX_OUTPUT_TOKENS: v.union([v.pipe(v.string(), v.trim(), v.literal("inf")), int(1, 4_096)]),
   // Clamped, not rejected: the bounds are OpenAI's, and an operator asking for "a day" gets the longest allowed.
   SECRET_TTL_SECONDS: v.pipe(
@@ -82,10 +97,10 @@ const Vars = v.object({
 });
 
 /**
- * Parses `vars` (the Worker's `env`) into a policy. Throws {@link ConfigError} naming the first bad variable.
+ * Parses `vars` (the Worker's `env`) into a {@link Config}. Throws {@link ConfigError} naming the first bad variable.
  * `ALLOWED_MODELS` always gains `DEFAULT_MODEL`.
  */
-export function parseConfig(vars: ConfigVars): Policy {
+export function parseConfig(vars: ConfigVars): Config {
   const raw: Record<string, string> = {};
   for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     const value = vars[key];
@@ -108,6 +123,8 @@ export function parseConfig(vars: ConfigVars): Policy {
     instructions: c.INSTRUCTIONS.trim(),
     clientInstructions: c.CLIENT_INSTRUCTIONS,
     allowClientTools: c.ALLOW_CLIENT_TOOLS === "true",
+    allowClientReasoning: c.ALLOW_CLIENT_REASONING === "true",
+    allowStoredPrompts: c.ALLOW_STORED_PROMPTS === "true",
     maxOutputTokens: c.MAX_OUTPUT_TOKENS,
     secretTtlSeconds: c.SECRET_TTL_SECONDS,
     maxInstructionsChars: c.MAX_INSTRUCTIONS_CHARS,

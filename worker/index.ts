@@ -1,6 +1,6 @@
 /**
- * The edge worker: app assembly only. Order matters: security headers on everything; for the API, the policy
- * (config) first, then origin allowlist + CORS (preflights end there), authentication (Origin + Turnstile, JWT or
+ * The edge worker: app assembly only. Order matters: security headers on everything; for the API, the
+ * configuration first, then origin allowlist + CORS (preflights end there), authentication (Origin + Turnstile, JWT or
  * client key), the per-client rate limit, the body limit, the call guard's budgets and hooks, and the routes. Every error, thrown anywhere, is rendered once in `onError` as RFC 9457 problem details.
  * Static assets (the demo page and browser bundles) are served by `[assets]` before the worker runs.
  * `hono/tiny` (PatternRouter): a handful of routes needs no compiled RegExp router, and the bundle is ~4 KB smaller.
@@ -12,7 +12,7 @@ import { Hono } from "hono/tiny";
 import type { AppEnv } from "./app-env.ts";
 import { authenticate, browserMinting } from "./auth/authenticate.ts";
 import { callStatus, guardCalls, guardHangup } from "./guard/call-routes.ts";
-import { loadPolicy } from "./middleware/load-policy.ts";
+import { loadConfig } from "./middleware/load-config.ts";
 import { originGuard } from "./middleware/origin-guard.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { Problem } from "./problem.ts";
@@ -29,7 +29,7 @@ const app = new Hono<AppEnv>();
 app.use(secureHeaders());
 app.get("/healthz", (c) => c.json({ ok: true }));
 
-app.use("/v1/*", loadPolicy(), originGuard(), authenticate(), rateLimit());
+app.use("/v1/*", loadConfig(), originGuard(), authenticate(), rateLimit());
 app.use(
   "/v1/*",
   bodyLimit({

@@ -7,10 +7,11 @@
  * Upstream error bodies are logged (redacted), never forwarded.
  */
 import * as v from "valibot";
-import type { Policy } from "./policy.ts";
+import type { Config } from "./config.ts";
+import type { UpstreamSession } from "./policy.ts";
 import { Problem, type ProblemCode } from "./problem.ts";
 import { redact } from "./redact.ts";
-import type { ExpiresAfter, RealtimeSession } from "./schema/session.ts";
+import type { ExpiresAfter, TranscriptionSession } from "./schema/session.ts";
 import { MintedSecret, UpstreamError } from "./schema/upstream.ts";
 
 /** Where and how to reach OpenAI. `baseUrl` has no trailing slash; plain http (a local peer) is fine. */
@@ -20,9 +21,9 @@ export interface Upstream {
   timeoutMs: number;
 }
 
-/** The upstream of a deployment: its policy's base URL and timeout, and the server key. */
-export function upstreamOf(policy: Policy, apiKey: string): Upstream {
-  return { baseUrl: policy.openaiBaseUrl, apiKey, timeoutMs: policy.upstreamTimeoutMs };
+/** The upstream of a deployment: its configured base URL and timeout, and the server key. */
+export function upstreamOf(config: Config, apiKey: string): Upstream {
+  return { baseUrl: config.openaiBaseUrl, apiKey, timeoutMs: config.upstreamTimeoutMs };
 }
 
 /** The SDP answer and the id (`rtc_…`) of a created call. */
@@ -41,7 +42,7 @@ const MAX_REPLY_BYTES = 256 * 1024;
  */
 export async function mintClientSecret(
   upstream: Upstream,
-  body: { expires_after: ExpiresAfter; session: RealtimeSession },
+  body: { expires_after: ExpiresAfter; session: UpstreamSession | TranscriptionSession },
 ): Promise<MintedSecret> {
   return call(upstream, "/realtime/client_secrets", JSON.stringify(body), "application/json", async (res) => {
     const parsed = v.safeParse(MintedSecret, await res.json());
@@ -59,7 +60,7 @@ export async function mintClientSecret(
 export async function createCall(
   upstream: Upstream,
   sdp: string,
-  session: RealtimeSession,
+  session: UpstreamSession,
 ): Promise<CreatedCall> {
   // String parts, as in OpenAI's own server example for the unified interface.
   const form = new FormData();

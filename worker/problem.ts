@@ -3,12 +3,22 @@
  * one place (`app.onError`). `code` is stable and machine-readable; `errors[].pointer` is an RFC 6901 JSON pointer
  * into the request body (for a multipart body, into the part named by the first segment; `/query/…` and
  * `/path/…` point at query and path parameters).
+ *
+ * Every body also carries OpenAI's error envelope as an extension member (RFC 9457 §3.2),
+ * `error: {message, type, code, param}`, because the official SDKs build their exception message from
+ * `error.message` (openai-node: `"403 This origin may not use the API: …"`) and would otherwise print the raw JSON.
  */
 
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { BaseIssue } from "valibot";
 import { issueDetail, issueKeys } from "./schema/issues.ts";
+
+/**
+ * 5xx codes a retry cannot fix (the deployment's key or variables): answered with `x-should-retry: false`, which
+ * the OpenAI SDKs obey instead of retrying every 5xx twice.
+ */
+const NOT_RETRYABLE: ReadonlySet<string> = new Set(["server_misconfigured", "upstream_auth_failed"]);
 
 /** Every `code` the worker answers with, with its HTTP status and title. */
 export const PROBLEMS = {
@@ -55,6 +65,18 @@ export interface ProblemInit {
   cause?: unknown;
 }
 
+/**
+ * OpenAI's error envelope, as `{"error": …}` in OpenAI's own answers. `type` is `invalid_request_error` for a
+ * 4xx and `server_error` for a 5xx; `code` is the problem's `code` (finer codes stay in `errors[]`); `param` is
+ * the first bad field as OpenAI names parameters (`session.audio.output.voice`), or null.
+ */
+export interface OpenAiError {
+  message: string;
+  type: "invalid_request_error" | "server_error";
+  code: string;
+  param: string | null;
+}
+
 /** The JSON body of a problem response (`application/problem+json`). */
 export interface ProblemBody {
   type: string;
@@ -64,6 +86,8 @@ export interface ProblemBody {
   detail?: string;
   instance?: string;
   errors?: ProblemField[];
+  /** Extension member for OpenAI's clients: see {@link OpenAiError}. */
+  error: OpenAiError;
 }
 
 /** An HTTP error carrying problem details; throw it from any handler or middleware. */
@@ -90,15 +114,48 @@ export class Problem extends HTTPException {
       title,
       status,
       code: this.code,
+      error: openAiError(status, title, this.code, this.detail, this.errors),
     };
     if (this.detail !== undefined) body.detail = this.detail;
     if (instance !== undefined) body.instance = instance;
     if (this.errors !== undefined) body.errors = this.errors;
-    return new Response(JSON.stringify(body), {
-      status,
-      headers: { ...this.headers, "Content-Type": "application/problem+json" },
-    });
+    const headers: Record<string, string> = { ...this.headers, "Content-Type": "application/problem+json" };
+    if (NOT_RETRYABLE.has(this.code)) headers["x-should-retry"] = "false";
+    return new Response(JSON.stringify(body), { status, headers });
   }
+}
+
+/** One sentence for OpenAI's `error.message`: the title, then the detail or the first bad field. */
+function openAiError(
+  status: number,
+  title: string,
+  code: ProblemCode,
+  detail: string | undefined,
+  errors: ReadonlyArray<ProblemField> | undefined,
+): OpenAiError {
+  const first = errors?.[0];
+  let message = title;
+  if (detail !== undefined && detail !== title) message += `: ${detail}`;
+  else if (first !== undefined) {
+    message += `: ${first.pointer === "" ? "the body" : pointerToParam(first.pointer)}: ${first.detail}`;
+    if (errors !== undefined && errors.length > 1) message += ` (and ${errors.length - 1} more in errors[])`;
+  }
+  return {
+    message: /[.!?]$/.test(message) ? message : `${message}.`,
+    type: status >= 500 ? "server_error" : "invalid_request_error",
+    code,
+    param: first === undefined || first.pointer === "" ? null : pointerToParam(first.pointer),
+  };
+}
+
+/** `/session/tools/0/name` → `session.tools[0].name` (OpenAI's way of naming a parameter). */
+export function pointerToParam(pointer: string): string {
+  let param = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    param += /^\d+$/.test(key) ? `[${key}]` : param === "" ? key : `.${key}`;
+  }
+  return param;
 }
 
 /** RFC 6901: `~` → `~0`, `/` → `~1`, segments joined with `/` after a leading `/`. */

@@ -4,13 +4,14 @@
  */
 import type { Browser, Page } from "playwright-core";
 import type { FrameStats, ServerEvent, SessionStats } from "../../worklet/client/types.ts";
+import { PROBE_SCRIPT, type ProbeState, TIMING_PROBE } from "./page-probe.ts";
 
 /** A frame as the page's `frame` event reported it. */
 export type PageFrame = FrameStats;
 
 /** `window.realtimeVoiceDemo` of `demo/demo.ts`, as far as the tests read it (this tsconfig has no DOM types). */
 interface DemoGlobal {
-  realtimeVoiceDemo: Omit<DemoResult, "stats" | "pageErrors"> & {
+  realtimeVoiceDemo: Omit<DemoResult, "stats" | "pageErrors" | "timing"> & {
     session: { state: { status: string }; stats: DemoResult["stats"] } | null;
   };
 }
@@ -28,6 +29,8 @@ export interface DemoResult {
   maxQueued: number;
   stats: SessionStats;
   pageErrors: string[];
+  /** The page probe's timings (`page-probe.ts`): click, ICE, DTLS, channel open, capture, connected. */
+  timing: ProbeState;
 }
 
 export interface DemoRunOptions {
@@ -35,6 +38,8 @@ export interface DemoRunOptions {
   url: string;
   /** How much audio to capture before stopping, in seconds from the start of capture. */
   seconds: number;
+  /** Called on the new page before it loads (for example `page.addInitScript`). */
+  init?: (page: Page) => Promise<void>;
   /** Called while streaming, just before stopping (for example to take a screenshot). */
   beforeStop?: (page: Page) => Promise<void>;
   /** Called once `afterS` seconds of audio were captured (for example to break the connection). */
@@ -50,6 +55,8 @@ export async function runDemo(browser: Browser, options: DemoRunOptions): Promis
     if (message.type() === "error") pageErrors.push(message.text());
   });
   try {
+    await page.addInitScript(PROBE_SCRIPT);
+    await options.init?.(page);
     await page.goto(options.url);
     await page.click("#toggle");
     await page.waitForFunction(
@@ -97,7 +104,8 @@ export async function runDemo(browser: Browser, options: DemoRunOptions): Promis
       return { ...rest, stats: session?.stats };
     });
     if (!result.stats) throw new Error("the page had no session");
-    return { ...result, stats: result.stats, pageErrors };
+    const timing = (await page.evaluate(TIMING_PROBE)) as ProbeState;
+    return { ...result, stats: result.stats, pageErrors, timing };
   } finally {
     await page.close();
   }

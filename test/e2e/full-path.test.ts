@@ -5,7 +5,9 @@
  * and that the local speech segments match the labels; prints frame latency (capture → peer) p50/p95.
  *
  * `E2E_INPUT_WAV=/abs/file.wav` runs the same checks on that file (labels from its energy) instead of the
- * built 48 kHz and 44.1 kHz fixtures; `E2E_OUT=/abs/dir` receives each run's recording and `summary.json`.
+ * built 48 kHz and 44.1 kHz fixtures; `E2E_LABELS=/abs/labels.json` beside it gives the file's speech segments
+ * instead (`[[start_s, end_s], …]` in the file's own time: energy labels merge the phrases of noisy real speech);
+ * `E2E_OUT=/abs/dir` receives each run's recording and `summary.json`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -17,6 +19,7 @@ import { decodeAudio, labelSpeech, speechTestFile } from "../fixtures/speech-cor
 import { type Comparison, compareOverRegions, lowPass, percentile } from "./alignment.ts";
 import { launchWithMicrophone } from "./browser.ts";
 import { type DemoResult, runDemo } from "./demo-run.ts";
+import { connectTimes, formatConnectTimes } from "./page-probe.ts";
 import { type AppendRecord, callRecording, listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 import { type Input, LEAD_S, withLead } from "./speech-input.ts";
 
@@ -61,19 +64,49 @@ function blocks(regions: Array<[number, number]>): Array<[number, number]> {
   return out;
 }
 
+/**
+ * Speech segments from `E2E_LABELS`: a JSON array of `[start_s, end_s]` pairs in the file's time, each
+ * `0 ≤ start < end ≤ seconds`, in order and not overlapping. Throws naming the first bad entry.
+ */
+function readLabels(path: string, seconds: number): Array<[number, number]> {
+  const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw new Error(`E2E_LABELS ${path}: expected a non-empty array of [start_s, end_s]`);
+  let previousEnd = 0;
+  return parsed.map((entry: unknown, i) => {
+    const [start, end] = Array.isArray(entry) ? (entry as unknown[]) : [];
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      typeof start !== "number" ||
+      typeof end !== "number" ||
+      !(start >= previousEnd && start < end && end <= seconds + 1e-6)
+    )
+      throw new Error(
+        `E2E_LABELS ${path}: entry ${i} (${JSON.stringify(entry)}) must be [start_s, end_s] with ` +
+          `${previousEnd.toFixed(3)} ≤ start < end ≤ ${seconds.toFixed(3)} (the file's length)`,
+      );
+    previousEnd = end;
+    return [start, end];
+  });
+}
+
 async function inputs(): Promise<Input[]> {
   const given = process.env.E2E_INPUT_WAV;
   let sources: Array<{ name: string; path: string; speech: Array<[number, number]> }>;
   if (given) {
     const decoded = decodeWav(new Uint8Array(readFileSync(given)));
+    const labels = process.env.E2E_LABELS;
+    const seconds = (decoded.channels[0]?.length ?? 0) / decoded.sampleRate;
     sources = [
       {
         name: basename(given, ".wav"),
         path: resolve(given),
-        speech: labelSpeech(toMono(decoded), decoded.sampleRate),
+        speech: labels ? readLabels(labels, seconds) : labelSpeech(toMono(decoded), decoded.sampleRate),
       },
     ];
   } else {
+    if (process.env.E2E_LABELS) throw new Error("E2E_LABELS labels the file of E2E_INPUT_WAV: set both");
     const built = await Promise.all([
       speechTestFile({ sampleRate: 48_000, seconds: 10, seed: 4 }),
       speechTestFile({ sampleRate: 44_100, seconds: 10, seed: 5 }),
@@ -147,12 +180,8 @@ async function stream(input: Input): Promise<Run> {
       seconds: input.seconds + 1.2,
       beforeStop: async (page) => {
         const shot = await page.screenshot({ fullPage: true });
+        // The README's screenshot (a spoken conversation) comes from `transcripts.test.ts`.
         writeFileSync(join(outDir, `demo-${input.name}.png`), shot);
-        // The README's screenshot is refreshed on request only, so a test run leaves the tracked tree as it was.
-        if (input === cases[0] && process.env.UPDATE_SCREENSHOT === "1" && !process.env.E2E_INPUT_WAV) {
-          mkdirSync(join(root, "docs"), { recursive: true });
-          writeFileSync(join(root, "docs/demo.png"), shot);
-        }
       },
     });
   } finally {
@@ -219,7 +248,8 @@ async function stream(input: Input): Promise<Run> {
   writeFileSync(join(caseDir, "recording.wav"), wav);
   writeFileSync(join(caseDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    `[e2e] ${input.name}: ${result.frames.length} frames, context ${result.stats.inputRate} Hz, ` +
+    `[e2e] ${input.name}: ${formatConnectTimes(connectTimes(result.timing))}; ` +
+      `${result.frames.length} frames, context ${result.stats.inputRate} Hz, ` +
       `latency p50 ${p50.toFixed(1)} ms p95 ${p95.toFixed(1)} ms, SNR ${comparison.snrDb.toFixed(1)} dB ` +
       `(${comparison.cleanSnrDb.toFixed(1)} over ${comparison.cleanRegions} glitch-free blocks) ` +
       `(full band ${fullBand.snrDb.toFixed(1)}, delay ${(comparison.delaySamples / 24).toFixed(1)} ms, ` +

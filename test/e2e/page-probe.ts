@@ -9,10 +9,12 @@
 /** One line for the test logs: the total and its parts. */
 export function formatConnectTimes(times: ReturnType<typeof connectTimes>): string {
   if (!times) return "never connected";
-  const ms = (value: number) => `${value.toFixed(0)} ms`;
+  const ms = (value: number) => (Number.isNaN(value) ? "n/a" : `${value.toFixed(0)} ms`);
   return (
-    `click → data channel open ${ms(times.total)} (capture and offer ${ms(times.untilOffer)}, ICE ` +
-    `${ms(times.ice)}, DTLS ${ms(times.dtls)}, SCTP and channel ${ms(times.channel)})`
+    `click → connected ${ms(times.total)} (capture and offer ${ms(times.untilOffer)}, ICE ${ms(times.ice)}, ` +
+    `DTLS ${ms(times.dtls)}, SCTP and channel ${ms(times.channel)}, then waiting for capture ` +
+    `${ms(times.captureWait)}; capture: AudioContext running ${ms(times.audioRunning)}, worklet module ` +
+    `${ms(times.workletReady)} after the click)`
   );
 }
 
@@ -20,29 +22,56 @@ export function formatConnectTimes(times: ReturnType<typeof connectTimes>): stri
 export interface ProbeState {
   /** `performance.now()` of the first click, in ms. */
   clickAt: number | null;
-  /** `performance.now()` of the first `connected` state after it, in ms. */
+  /** `performance.now()` of the first `connected` state after it, in ms (channel open and capture running). */
   connectedAt: number | null;
+  /** When the first `AudioContext` reached `running`, in ms (Firefox starts its audio driver then). */
+  audioRunningAt: number | null;
+  /** When the first `AudioWorklet.addModule` resolved, in ms. */
+  workletReadyAt: number | null;
   /**
    * Per `RTCPeerConnection`, in ms of `performance.now()`: created (the offer follows), ICE `connected` (a
-   * candidate pair works), and `connectionState` `connected` (DTLS done; the data channel opens after SCTP).
+   * candidate pair works), `connectionState` `connected` (DTLS done; the data channel opens after SCTP), and the
+   * first data channel's `open`.
    */
-  calls: Array<{ createdAt: number; iceConnectedAt: number | null; connectedAt: number | null }>;
+  calls: Array<{
+    createdAt: number;
+    iceConnectedAt: number | null;
+    connectedAt: number | null;
+    channelOpenAt: number | null;
+  }>;
 }
 
-/** The connect time and its parts, in ms, from {@link ProbeState}: null when the session never connected. */
-export function connectTimes(
-  state: ProbeState,
-): { total: number; untilOffer: number; ice: number; dtls: number; channel: number } | null {
+/**
+ * The connect time and its parts, in ms, from {@link ProbeState}: null when the session never connected. The
+ * session reports `connected` once the data channel is open and capture runs, so `captureWait` is the time the
+ * open channel waited for capture (`getUserMedia`, the `AudioContext` and the worklet module), and
+ * `audioRunning`/`workletReady` are those capture steps' times after the click. NaN for a step not seen; `channel`
+ * may be slightly negative in Chromium, which can fire the channel's `open` before `connectionstatechange`.
+ */
+export function connectTimes(state: ProbeState): {
+  total: number;
+  untilOffer: number;
+  ice: number;
+  dtls: number;
+  channel: number;
+  captureWait: number;
+  audioRunning: number;
+  workletReady: number;
+} | null {
   const call = state.calls[0];
   if (state.clickAt === null || state.connectedAt === null || !call) return null;
   const ice = call.iceConnectedAt ?? Number.NaN;
   const dtls = call.connectedAt ?? Number.NaN;
+  const open = call.channelOpenAt ?? Number.NaN;
   return {
     total: state.connectedAt - state.clickAt,
     untilOffer: call.createdAt - state.clickAt,
     ice: ice - call.createdAt,
     dtls: dtls - ice,
-    channel: state.connectedAt - dtls,
+    channel: open - dtls,
+    captureWait: state.connectedAt - open,
+    audioRunning: (state.audioRunningAt ?? Number.NaN) - state.clickAt,
+    workletReady: (state.workletReadyAt ?? Number.NaN) - state.clickAt,
   };
 }
 
@@ -62,7 +91,7 @@ export interface AudioPlayback {
  * the script tag's button (`realtime-voice:state` DOM events) report their state here.
  */
 export const PROBE_SCRIPT = `(() => {
-  const probe = { clickAt: null, connectedAt: null, audios: [], peerConnections: [], calls: [], errors: [] };
+  const probe = { clickAt: null, connectedAt: null, audioRunningAt: null, workletReadyAt: null, audios: [], peerConnections: [], calls: [], errors: [] };
   Object.defineProperty(window, "__rvProbe", { value: probe });
   const connected = () => {
     if (probe.clickAt !== null && probe.connectedAt === null) probe.connectedAt = performance.now();
@@ -84,7 +113,8 @@ export const PROBE_SCRIPT = `(() => {
       constructor(...args) {
         super(...args);
         probe.peerConnections.push(this);
-        const marks = { createdAt: performance.now(), iceConnectedAt: null, connectedAt: null };
+        const marks = { createdAt: performance.now(), iceConnectedAt: null, connectedAt: null, channelOpenAt: null };
+        this.__rvMarks = marks;
         probe.calls.push(marks);
         this.addEventListener("iceconnectionstatechange", () => {
           if (this.iceConnectionState === "connected" && marks.iceConnectedAt === null) marks.iceConnectedAt = performance.now();
@@ -93,6 +123,37 @@ export const PROBE_SCRIPT = `(() => {
           if (this.connectionState === "connected" && marks.connectedAt === null) marks.connectedAt = performance.now();
         });
       }
+      createDataChannel(...args) {
+        const channel = super.createDataChannel(...args);
+        const marks = this.__rvMarks;
+        channel.addEventListener("open", () => {
+          if (marks.channelOpenAt === null) marks.channelOpenAt = performance.now();
+        });
+        return channel;
+      }
+    };
+  }
+  const Context = window.AudioContext;
+  if (Context) {
+    window.AudioContext = class extends Context {
+      constructor(...args) {
+        super(...args);
+        const running = () => {
+          if (this.state === "running" && probe.audioRunningAt === null) probe.audioRunningAt = performance.now();
+        };
+        running();
+        this.addEventListener("statechange", running);
+      }
+    };
+  }
+  const Worklet = window.AudioWorklet;
+  if (Worklet) {
+    const addModule = Worklet.prototype.addModule;
+    Worklet.prototype.addModule = function (...args) {
+      return addModule.apply(this, args).then((result) => {
+        if (probe.workletReadyAt === null) probe.workletReadyAt = performance.now();
+        return result;
+      });
     };
   }
   const createElement = Document.prototype.createElement;
@@ -109,7 +170,13 @@ export const ERRORS_PROBE = "window.__rvProbe.errors.slice()";
 /** Reads the probe's timing (evaluated in the page). */
 export const TIMING_PROBE = `(() => {
   const p = window.__rvProbe;
-  return { clickAt: p.clickAt, connectedAt: p.connectedAt, calls: p.calls.map((call) => ({ ...call })) };
+  return {
+    clickAt: p.clickAt,
+    connectedAt: p.connectedAt,
+    audioRunningAt: p.audioRunningAt,
+    workletReadyAt: p.workletReadyAt,
+    calls: p.calls.map((call) => ({ ...call })),
+  };
 })()`;
 
 /** The playback of every `<audio>` the page created (evaluated in the page). */

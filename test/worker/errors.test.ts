@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { msToPeriodEnd, secondsToPeriodEnd } from "../../worker/middleware/rate-limit.ts";
 import { OFFER, ORIGIN, postJson, send } from "./harness.ts";
 
 const KEY = env.OPENAI_API_KEY;
@@ -12,6 +13,7 @@ interface ProblemJson {
   code: string;
   detail?: string;
   instance?: string;
+  error: { message: string; type: string; code: string; param: string | null };
 }
 
 let logged: string[] = [];
@@ -30,6 +32,11 @@ async function expectProblem(res: Response, status: number, code: string): Promi
   const body = (await res.json()) as ProblemJson;
   expect(body).toMatchObject({ status, code, type: `urn:realtime-voice-edge:problem:${code}` });
   expect(body.title.length).toBeGreaterThan(0);
+  // OpenAI's envelope beside RFC 9457: what the official SDKs print is a sentence, never raw JSON.
+  expect(body.error.type).toBe(status >= 500 ? "server_error" : "invalid_request_error");
+  expect(body.error.message).toMatch(/^[A-Z][^{}]*[.!?]$/);
+  expect(body.error.message.startsWith(body.title)).toBe(true);
+  expect(typeof body.error.code).toBe("string");
   return body;
 }
 
@@ -79,25 +86,35 @@ describe("error table", () => {
         errors: unknown[];
       };
       expect(problem.errors).toEqual([{ pointer: "", detail: expect.any(String) }]);
+      expect(problem.error.param).toBeNull();
     },
   );
 
-  it("403 origin_not_allowed, without any CORS header, for a foreign origin (preflight too)", async () => {
+  it("403 origin_not_allowed, readable by the refused page (CORS for that origin, preflight passes)", async () => {
     const { res, upstream } = await postJson(mint, {}, {});
     expect(res.status).toBe(200);
     expect(await upstream()).toHaveLength(1);
 
     const foreign = await send(mint, { json: {}, headers: { Origin: "https://evil.example" } });
-    await expectProblem(foreign.res, 403, "origin_not_allowed");
-    expect(foreign.res.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    const problem = (await expectProblem(foreign.res, 403, "origin_not_allowed")) as ProblemJson & {
+      error: { message: string; code: string };
+    };
+    expect(problem.detail).toContain("ALLOWED_ORIGINS");
+    expect(problem.error.message).toContain("https://evil.example");
+    expect(problem.error.code).toBe("origin_not_allowed");
+    expect(foreign.res.headers.get("Access-Control-Allow-Origin")).toBe("https://evil.example");
+    expect(foreign.res.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
+    expect(foreign.res.headers.get("Vary")).toContain("Origin");
     expect(await foreign.upstream()).toEqual([]);
 
+    // The preflight grants nothing by itself: the request that follows is the 403 above.
     const preflight = await send(mint, {
       method: "OPTIONS",
       headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" },
     });
-    expect(preflight.res.status).toBe(403);
-    expect([...preflight.res.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
+    expect(preflight.res.status).toBe(204);
+    expect(preflight.res.headers.get("Access-Control-Allow-Origin")).toBe("https://evil.example");
+    expect(await preflight.upstream()).toEqual([]);
   });
 
   it("same-origin requests pass with ALLOWED_ORIGINS empty, Origin-less ones need a bearer; listed origins get CORS headers", async () => {
@@ -171,10 +188,22 @@ describe("error table", () => {
     expect(limited).toBeDefined();
     if (limited === undefined) return;
     await expectProblem(limited, 429, "rate_limited");
-    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    const wait = Number(limited.headers.get("Retry-After"));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60);
+    const waitMs = Number(limited.headers.get("retry-after-ms"));
+    expect(Math.ceil(waitMs / 1000)).toBeGreaterThanOrEqual(wait - 1);
+    expect(waitMs).toBeLessThanOrEqual(60_000);
     expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
     // Another client is unaffected.
     expect((await postJson(mint, {}, { ip: "203.0.113.78" })).res.status).toBe(200);
+  });
+
+  it("Retry-After counts down to the end of the 60 s window the limiter counts in", () => {
+    expect(secondsToPeriodEnd(0)).toBe(60);
+    expect(secondsToPeriodEnd(59_001)).toBe(1);
+    expect(secondsToPeriodEnd(61_500)).toBe(59);
+    expect(msToPeriodEnd(61_500)).toBe(58_500);
   });
 
   it.each([
@@ -189,6 +218,8 @@ describe("error table", () => {
     const { res } = await postJson(mint, {}, { scenario, vars: { UPSTREAM_TIMEOUT_MS: "300" } });
     const problem = await expectProblem(res, status, code);
     expect(JSON.stringify(problem)).not.toContain("Incorrect API key");
+    // A retry cannot fix the deployment's key; transient failures stay retryable.
+    expect(res.headers.get("x-should-retry")).toBe(code === "upstream_auth_failed" ? "false" : null);
   });
 
   it("upstream 429 → 503 upstream_rate_limited with OpenAI's Retry-After", async () => {

@@ -13,7 +13,12 @@ import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../worker/config.ts";
 import { jsonObject } from "../../worker/schema/json-object.ts";
-import { ExpiresAfter, REALTIME_VOICES, RealtimeSession } from "../../worker/schema/session.ts";
+import {
+  ExpiresAfter,
+  REALTIME_VOICES,
+  RealtimeSession,
+  TranscriptionSession,
+} from "../../worker/schema/session.ts";
 import { fakeOpenAI } from "../fixtures/fake-openai.ts";
 import { SEEDS } from "../fixtures/seeds.ts";
 import { OFFER, send } from "./harness.ts";
@@ -80,7 +85,7 @@ const tokens = mostly(
   fc.constantFrom<Json>(null, 0, -5, 5_000, "4096"),
 );
 
-const gaSession = fc.record(
+const gaSessionBase = fc.record(
   {
     type: mostly(fc.constant("realtime"), fc.constantFrom<Json>("transcription", "", null)),
     model: mostly(
@@ -137,9 +142,30 @@ const gaSession = fc.record(
       fc.constantFrom<Json>("auto", null, { workflow_name: "w" }),
       fc.constant({ workflow: "w" }),
     ),
+    parallel_tool_calls: mostly(fc.boolean(), fc.constantFrom<Json>("yes", null)),
   },
   { requiredKeys: ["type"] },
 );
+// Fields the default policy refuses (403) or that are malformed (400), in one session in five.
+const optIn = fc.oneof(
+  { weight: 8, arbitrary: fc.constant({}) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      reasoning: mostly(fc.constant({ effort: "low" }), fc.constantFrom<Json>({ effort: "max" }, "low")),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      prompt: mostly(
+        fc.constantFrom<Json>(null, { id: "pmpt_1" }),
+        fc.constantFrom<Json>({ version: "1" }, "p"),
+      ),
+    }),
+  },
+);
+const gaSession = fc.tuple(gaSessionBase, optIn).map(([base, extra]) => ({ ...base, ...extra }));
 const gaBody = fc.record(
   {
     expires_after: fc.record({
@@ -246,7 +272,9 @@ async function check(
   if (res.status >= 400) {
     expect(res.status, await res.clone().text()).toBeLessThan(500);
     expect(res.headers.get("Content-Type")).toBe("application/problem+json");
-    expect(typeof ((await res.json()) as { code?: unknown }).code).toBe("string");
+    const problem = (await res.json()) as { code?: unknown; error?: { message?: unknown } };
+    expect(typeof problem.code).toBe("string");
+    expect(typeof problem.error?.message).toBe("string");
     expect(sent).toEqual([]);
     return;
   }
@@ -258,6 +286,10 @@ async function check(
     sent[0]?.parts !== undefined
       ? JSON.parse(sent[0].parts.session?.value ?? "")
       : v.parse(UpstreamMint, JSON.parse(sent[0]?.body ?? "")).session;
+  if (session.type === "transcription") {
+    expect(v.safeParse(TranscriptionSession, session).issues ?? []).toEqual([]);
+    return;
+  }
   const parsed = v.safeParse(RealtimeSession, session);
   expect(parsed.issues ?? []).toEqual([]);
   expect(policy.allowedModels).toContain(session.model);
@@ -270,7 +302,8 @@ function summary(statuses: number[]): Record<string, number> {
   return counts;
 }
 
-describe("fuzz: only 2xx/4xx, never an unknown key upstream", () => {
+// Hundreds of requests per test: a loaded machine needs more than the default 5 s.
+describe("fuzz: only 2xx/4xx, never an unknown key upstream", { timeout: 60_000 }, () => {
   beforeAll(() => {
     vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => fakeOpenAI(new Request(input, init)));
   });

@@ -34,6 +34,8 @@ describe("parseConfig", () => {
       instructions: "",
       clientInstructions: "append",
       allowClientTools: false,
+      allowClientReasoning: false,
+      allowStoredPrompts: false,
       maxOutputTokens: 4096,
       secretTtlSeconds: 60,
       maxInstructionsChars: 4000,
@@ -266,7 +268,7 @@ describe("applyPolicy", () => {
   );
 
   it("never copies a field it does not know", () => {
-    const sneaky = { ...session(), prompt: { id: "pmpt_1" }, extra: true } as unknown as RealtimeSession;
+    const sneaky = { ...session(), temperature: 0.8, extra: true } as unknown as RealtimeSession;
     const result = applyPolicy({ session: sneaky }, base);
     expect(result.ok && Object.keys(result.session).sort()).toEqual(["max_output_tokens", "model", "type"]);
   });

@@ -145,7 +145,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         verifyUrl: config.turnstileVerifyUrl,
         hostname: new URL(origin).hostname,
         remoteIp: ip,
-        timeoutMs: c.var.policy.upstreamTimeoutMs,
+        timeoutMs: c.var.config.upstreamTimeoutMs,
       });
       if (!verdict.ok) throw refuse(`Turnstile check failed (${verdict.reason}): solve the challenge again`);
     }

@@ -78,14 +78,14 @@ export const calls = new Hono<AppEnv>()
   .post("/", vValidator("query", CallQuery, rejectInvalid(["query"])), async (c) => {
     const request = await readCallRequest(c.req.raw, c.req.valid("query"));
     const offer = checkOffer(request.sdp);
-    const verdict = applyPolicy({ session: request.session }, c.var.policy);
+    const verdict = applyPolicy({ session: request.session }, c.var.config);
     if (!verdict.ok)
       throw policyProblem(verdict.violations, (pointer) =>
         request.pointerBase === "/query"
           ? `/query/${pointer === "/audio/output/voice" ? "voice" : pointer.slice(1)}`
           : `/session${pointer}`,
       );
-    const call = await createCall(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), offer, verdict.session);
+    const call = await createCall(upstreamOf(c.var.config, c.env.OPENAI_API_KEY), offer, verdict.session);
     c.set("callSession", verdict.session);
     return c.body(call.answer, 201, {
       "Content-Type": "application/sdp",
@@ -93,7 +93,7 @@ export const calls = new Hono<AppEnv>()
     });
   })
   .post("/:id/hangup", vValidator("param", CallParam, rejectInvalid(["path"])), async (c) => {
-    await hangupCall(upstreamOf(c.var.policy, c.env.OPENAI_API_KEY), c.req.valid("param").id);
+    await hangupCall(upstreamOf(c.var.config, c.env.OPENAI_API_KEY), c.req.valid("param").id);
     return c.body(null, 204);
   })
   .all("/", methodNotAllowed)

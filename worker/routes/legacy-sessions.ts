@@ -5,25 +5,26 @@
 import { vValidator } from "@hono/valibot-validator";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../app-env.ts";
+import { LegacySessionRequest } from "../legacy/beta-schema.ts";
+import { legacySessionResponse } from "../legacy/response.ts";
+import { translateLegacy } from "../legacy/translate.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { mintClientSecret, upstreamOf } from "../openai.ts";
-import { applyPolicy } from "../policy.ts";
+import { applyPolicy, retireBetaModel } from "../policy.ts";
 import { methodNotAllowed, policyProblem } from "../problem.ts";
-import { LegacySessionRequest, retireBetaModel } from "../schema/legacy.ts";
-import { legacySessionResponse } from "../schema/legacy-response.ts";
 import { rejectInvalid } from "../validation.ts";
 
 /** Routes under `/v1/realtime/sessions`. */
 export const legacySessions = new Hono<AppEnv>()
   .post("/", jsonBody(), vValidator("json", LegacySessionRequest, rejectInvalid()), async (c) => {
-    const policy = c.var.policy;
-    const translation = retireBetaModel(c.req.valid("json"), policy.allowedModels);
+    const config = c.var.config;
+    const translation = retireBetaModel(translateLegacy(c.req.valid("json")), config.allowedModels);
     const verdict = applyPolicy(
       { session: translation.session, expiresAfter: translation.expiresAfter },
-      policy,
+      config,
     );
     if (!verdict.ok) throw policyProblem(verdict.violations, (pointer) => translation.sources[pointer] ?? "");
-    const minted = await mintClientSecret(upstreamOf(policy, c.env.OPENAI_API_KEY), {
+    const minted = await mintClientSecret(upstreamOf(config, c.env.OPENAI_API_KEY), {
       expires_after: verdict.expiresAfter,
       session: verdict.session,
     });
@@ -32,7 +33,7 @@ export const legacySessions = new Hono<AppEnv>()
         minted,
         sent: verdict.session,
         translation,
-        webrtcUrl: `${policy.openaiBaseUrl}/realtime/calls`,
+        webrtcUrl: `${config.openaiBaseUrl}/realtime/calls`,
         now: new Date(),
       }),
     );

@@ -6,7 +6,7 @@ import * as v from "valibot";
 
 /**
  * A 200 reply of `POST /realtime/client_secrets`: `{value, expires_at, session}` (flat). The session is kept as an
- * opaque object (it is OpenAI's effective config, answered as is); {@link EffectiveSession} reads fields from it.
+ * opaque object (it is OpenAI's effective config, answered as is); {@link ReportedSession} reads fields from it.
  */
 export const MintedSecret = v.object({
   value: v.pipe(v.string(), v.minLength(1), v.maxLength(4_096)),
@@ -25,7 +25,7 @@ const Format = v.looseObject({ type: v.string(), rate: lenient(v.number()) });
  * The fields of OpenAI's effective session that the legacy (beta-shaped) answer reports. Each field is read
  * leniently: a field OpenAI omits or shapes differently is `undefined`, and the requested value is used instead.
  */
-export const EffectiveSession = v.looseObject({
+export const ReportedSession = v.looseObject({
   id: lenient(v.string()),
   model: lenient(v.string()),
   output_modalities: lenient(v.array(v.string())),
@@ -71,7 +71,7 @@ export const EffectiveSession = v.looseObject({
   ),
 });
 /** The readable part of OpenAI's effective session. */
-export type EffectiveSession = v.InferOutput<typeof EffectiveSession>;
+export type ReportedSession = v.InferOutput<typeof ReportedSession>;
 
 /** OpenAI's error envelope (`{"error": {type, code, message, param}}`), read only to log and classify it. */
 export const UpstreamError = v.object({

@@ -27,7 +27,6 @@ export interface FirefoxDemoOptions {
 }
 
 export interface FirefoxDemoResult extends DemoResult {
-  timing: ProbeState;
   /** The voice elements' playback twice, `tailS / 2` apart, while the call was up. */
   playback: [AudioPlayback[], AudioPlayback[]];
   inbound: InboundAudio | null;
@@ -68,7 +67,7 @@ export async function runFirefoxDemo(
     const result = (await page.evaluate(`(() => {
       const { session, ...rest } = window.realtimeVoiceDemo;
       return { ...rest, stats: session && session.stats };
-    })()`)) as Omit<DemoResult, "pageErrors">;
+    })()`)) as Omit<DemoResult, "pageErrors" | "timing">;
     if (!result.stats) throw new Error("the page had no session");
     const timing = (await page.evaluate(TIMING_PROBE)) as ProbeState;
     return {

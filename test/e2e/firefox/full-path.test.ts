@@ -4,7 +4,7 @@
  * `getUserMedia` path; `sound-server.ts`). Checks that every frame arrives once and in order, that the peer's
  * recording equals the source resampled by sox (≥ 30 dB once settled), and that the model's voice plays: the
  * call's audio track reaches the `<audio>` element, whose clock advances, and sound comes out of the speaker.
- * Prints the connect time (click → data channel open).
+ * Prints the connect time (click → connected) with its parts: ICE, DTLS, the data channel, and the wait for capture.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";

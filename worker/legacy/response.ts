@@ -6,10 +6,10 @@
  * translation's `warnings`. Values come from OpenAI's effective session, falling back to what was sent.
  */
 import * as v from "valibot";
-import type { LegacyTranslation, LegacyWarning } from "./legacy.ts";
-import type { RealtimeSession } from "./session.ts";
-import type { MintedSecret } from "./upstream.ts";
-import { EffectiveSession } from "./upstream.ts";
+import type { UpstreamSession } from "../policy.ts";
+import type { MintedSecret } from "../schema/upstream.ts";
+import { ReportedSession } from "../schema/upstream.ts";
+import type { LegacyTranslation, LegacyWarning } from "./translate.ts";
 
 /** Voices the beta enums know; GA-only voices are echoed only to a client that asked for them. */
 const BETA_VOICES = new Set(["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse"]);
@@ -74,7 +74,7 @@ export interface LegacySessionResponse {
 /** What {@link legacySessionResponse} combines. `webrtcUrl` is where the `ek_` is used (`{base}/realtime/calls`). */
 export interface LegacyResponseInput {
   minted: MintedSecret;
-  sent: RealtimeSession;
+  sent: UpstreamSession;
   translation: LegacyTranslation;
   webrtcUrl: string;
   now: Date;
@@ -88,8 +88,8 @@ export function legacySessionResponse({
   webrtcUrl,
   now,
 }: LegacyResponseInput): LegacySessionResponse {
-  const read = v.safeParse(EffectiveSession, minted.session);
-  const eff: EffectiveSession = read.success ? read.output : {};
+  const read = v.safeParse(ReportedSession, minted.session);
+  const eff: ReportedSession = read.success ? read.output : {};
   const warnings = [...translation.warnings];
 
   const gaModalities = eff.output_modalities ?? sent.output_modalities ?? ["audio"];

@@ -1,29 +1,28 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { ConfigError, parseConfig } from "../config.ts";
-import type { Policy } from "../policy.ts";
+import { type Config, ConfigError, parseConfig } from "../config.ts";
 import { Problem } from "../problem.ts";
 
 // `env` is the same object for every request of an isolate, so the parse runs once per isolate.
-const cache = new WeakMap<object, Policy>();
+const cache = new WeakMap<object, Config>();
 
 /**
- * Parses the variables into `c.var.policy` (once per isolate) and checks that the `OPENAI_API_KEY` secret is set.
+ * Parses the variables into `c.var.config` (once per isolate) and checks that the `OPENAI_API_KEY` secret is set.
  * A malformed variable or a missing secret answers 500 `server_misconfigured` (the variable is named in the log,
  * its value is not).
  */
-export function loadPolicy(): MiddlewareHandler<AppEnv> {
-  return async function loadPolicy(c, next) {
-    let policy = cache.get(c.env);
-    if (policy === undefined) {
+export function loadConfig(): MiddlewareHandler<AppEnv> {
+  return async function loadConfig(c, next) {
+    let config = cache.get(c.env);
+    if (config === undefined) {
       try {
-        policy = parseConfig(c.env);
+        config = parseConfig(c.env);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         console.error(error.message);
         throw new Problem("server_misconfigured");
       }
-      cache.set(c.env, policy);
+      cache.set(c.env, config);
     }
     if (typeof c.env.OPENAI_API_KEY !== "string" || c.env.OPENAI_API_KEY.trim() === "") {
       console.error(
@@ -31,7 +30,7 @@ export function loadPolicy(): MiddlewareHandler<AppEnv> {
       );
       throw new Problem("server_misconfigured");
     }
-    c.set("policy", policy);
+    c.set("config", config);
     await next();
   };
 }

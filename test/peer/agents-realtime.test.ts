@@ -67,7 +67,7 @@ it("runs a conversation through OpenAIRealtimeWebRTC without an error event", as
   const source = readFileSync(join(import.meta.dirname, "page", "agents-call.ts"), "utf8");
   await page.addScriptTag({ content: (await transform(source, { loader: "ts", target: "es2022" })).code });
   const result = (await page.evaluate(
-    `agentsCall(${JSON.stringify(peer.url)}, ${JSON.stringify(value)})`,
+    `agentsCall(${JSON.stringify(`${peer.url}/v1`)}, ${JSON.stringify(value)})`,
   )) as {
     connectMs: number;
     events: string[];

@@ -1,7 +1,8 @@
 /**
- * Runs in Chromium (see `agents-realtime.test.ts`, which injects this file and a bundle of
- * `@openai/agents-realtime` exposing `OpenAIRealtimeWebRTC`): one conversation through the SDK's own WebRTC
- * transport, from a page on another origin than the peer, with the fake microphone as its media stream.
+ * Runs in Chromium (see `agents-realtime.test.ts` and `test/e2e/agents-realtime-worker.test.ts`, which inject
+ * this file and a bundle of `@openai/agents-realtime` exposing `OpenAIRealtimeWebRTC`): one conversation through
+ * the SDK's own WebRTC transport, from a page on another origin than the peer or the worker, with the fake
+ * microphone as its media stream.
  */
 
 /** What the page reports back to the test. */
@@ -11,6 +12,8 @@ interface AgentsCallResult {
   errors: string[];
   transcripts: string[];
   clearedAfterInterrupt: boolean;
+  /** The call id the SDK read from the answer's `Location`. */
+  callId: string | undefined;
 }
 
 interface Transport {
@@ -22,20 +25,32 @@ interface Transport {
   }): Promise<void>;
   interrupt(): void;
   close(): void;
+  readonly callId: string | undefined;
 }
 
 declare const OpenAIRealtimeWebRTC: new (options: Record<string, unknown>) => Transport;
 
-/** Connects with client secret `secret` to the peer at `peerUrl` and runs one spoken exchange with an interruption. */
+/**
+ * Connects with `apiKey` (an `ek_` client secret for the peer, a site JWT for the worker) to the realtime API at
+ * `baseUrl` (`…/v1`) and runs one spoken exchange with an interruption. `transportOptions` go to the SDK's
+ * constructor as well (`useInsecureApiKey` for a key that is not an `ek_`). With `awaitTranscript` false the call
+ * ends after the interruption without waiting for an input transcript (a deployment may not transcribe).
+ */
 // biome-ignore lint/correctness/noUnusedVariables: called by the test through page.evaluate
-async function agentsCall(peerUrl: string, secret: string): Promise<AgentsCallResult> {
+async function agentsCall(
+  baseUrl: string,
+  apiKey: string,
+  transportOptions: Record<string, unknown> = {},
+  awaitTranscript = true,
+): Promise<AgentsCallResult> {
   const stream = await navigator.mediaDevices.getUserMedia({
     audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
   });
   const audioElement = new Audio();
   audioElement.muted = true;
   const transport = new OpenAIRealtimeWebRTC({
-    baseUrl: `${peerUrl}/v1/realtime/calls`,
+    ...transportOptions,
+    baseUrl: `${baseUrl}/realtime/calls`,
     mediaStream: stream,
     audioElement,
   });
@@ -58,7 +73,7 @@ async function agentsCall(peerUrl: string, secret: string): Promise<AgentsCallRe
   };
   const started = performance.now();
   await transport.connect({
-    apiKey: secret,
+    apiKey,
     model: "gpt-realtime",
     initialSessionConfig: {
       instructions: "Answer briefly.",
@@ -80,9 +95,10 @@ async function agentsCall(peerUrl: string, secret: string): Promise<AgentsCallRe
   );
   const clearedAfterInterrupt = events.slice(mark).includes("output_audio_buffer.cleared");
   // Let a transcription-triggered retrieve round trip finish before closing.
-  await until(() => transcripts.length > 0, 20_000, "a transcript");
+  if (awaitTranscript) await until(() => transcripts.length > 0, 20_000, "a transcript");
   await new Promise((resolve) => setTimeout(resolve, 500));
+  const callId = transport.callId;
   transport.close();
   for (const track of stream.getTracks()) track.stop();
-  return { connectMs, events, errors, transcripts, clearedAfterInterrupt };
+  return { connectMs, events, errors, transcripts, clearedAfterInterrupt, callId };
 }

@@ -130,6 +130,7 @@ it("refuses an ek_ client secret with a 401 the SDK reports as a sentence", asyn
   )) as string;
   console.log(`agents-realtime with an ek_ against the worker: ${message}`);
   expect(message).toMatch(/^Realtime call request failed with status 401: [A-Z]/);
+  expect(message).toContain("JWT");
   expect(message).not.toContain("ek_not_for_this_worker");
   await page.close();
 });

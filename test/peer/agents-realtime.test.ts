@@ -7,13 +7,13 @@
  * `speech_started`, a transcript (the SDK then retrieves the item), a spoken response, `interrupt()`, `close()`
  * (the one tolerated error is the cancel/`response.done` crossing that OpenAI's server produces too).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { build, transform } from "esbuild";
+import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type LocalPeer, startLocalPeer } from "../../demo/local-peer/local-peer.ts";
+import { type AgentsCallResult, loadAgentsPage } from "../e2e/agents-page.ts";
 import { launchWithMicrophone } from "../e2e/browser.ts";
 import { speechTestFile } from "../fixtures/speech-corpus.ts";
 
@@ -21,25 +21,6 @@ const KEY = "sk-test-peer";
 let peer: LocalPeer;
 let recordings: string;
 let browser: Browser;
-
-/** The SDK bundled for the page, exposing `OpenAIRealtimeWebRTC` as a global. */
-async function sdkBundle(): Promise<string> {
-  const result = await build({
-    stdin: {
-      contents:
-        'import { OpenAIRealtimeWebRTC } from "@openai/agents-realtime"; globalThis.OpenAIRealtimeWebRTC = OpenAIRealtimeWebRTC;',
-      resolveDir: resolve(import.meta.dirname, "../.."),
-      loader: "ts",
-    },
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0]?.text ?? "";
-}
 
 beforeAll(async () => {
   recordings = mkdtempSync(join(tmpdir(), "peer-agents-"));
@@ -63,18 +44,10 @@ it("runs a conversation through OpenAIRealtimeWebRTC without an error event", as
   const page = await browser.newPage();
   // Another origin than the peer's 127.0.0.1: the SDK's POST needs a CORS preflight, as on a real site.
   await page.goto(`${peer.url.replace("127.0.0.1", "localhost")}/health`);
-  await page.addScriptTag({ content: await sdkBundle() });
-  const source = readFileSync(join(import.meta.dirname, "page", "agents-call.ts"), "utf8");
-  await page.addScriptTag({ content: (await transform(source, { loader: "ts", target: "es2022" })).code });
+  await loadAgentsPage(page);
   const result = (await page.evaluate(
     `agentsCall(${JSON.stringify(`${peer.url}/v1`)}, ${JSON.stringify(value)})`,
-  )) as {
-    connectMs: number;
-    events: string[];
-    errors: string[];
-    transcripts: string[];
-    clearedAfterInterrupt: boolean;
-  };
+  )) as AgentsCallResult;
   console.log(
     `agents-realtime 0.20.0 → peer: connected in ${result.connectMs.toFixed(0)} ms; transcripts ${JSON.stringify(result.transcripts)}; ${result.events.length} events`,
   );

@@ -76,6 +76,19 @@ describe("authentication", () => {
     );
   });
 
+  it("an ek_ client secret as the bearer of a call is 401 naming what to send instead, without the secret", async () => {
+    const secret = "ek_68af0b2c1d3e4f5a6b7c8d9e";
+    const call = await send(
+      "/v1/realtime/calls",
+      { body: OFFER, headers: { ...bearer(secret), Origin: ORIGIN, "Content-Type": "application/sdp" } },
+      { vars: { AUTH_JWT_SECRET: SECRET } },
+    );
+    const body = await expectCode(call.res, 401, "authentication_required");
+    expect(body.detail).toContain("JWT");
+    expect(JSON.stringify(body)).not.toContain(secret.slice(3));
+    expect(await call.upstream()).toEqual([]);
+  });
+
   describe("JWT (HS256, AUTH_JWT_SECRET)", () => {
     const vars = { AUTH_JWT_SECRET: SECRET, AUTH_JWT_AUDIENCE: "realtime-edge" };
 

@@ -120,7 +120,14 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       const identity =
         (await fromKey(bearer, config)) ??
         (jwtConfigured && JWT_SHAPE.test(bearer) ? await fromJwt(bearer, config) : null);
-      if (identity === null) throw refuse("The bearer token is not a client key or JWT of this deployment");
+      if (identity === null)
+        throw refuse(
+          // OpenAI's browser SDKs (agents-realtime) take an ek_ client secret as their key. A call started with one
+          // would skip this worker's budget and guard, so the worker does not take it; say what it takes instead.
+          bearer.startsWith("ek_")
+            ? "An ek_ client secret is for OpenAI itself; through this worker, send a JWT from the site (or a client key) as the bearer"
+            : "The bearer token is not a client key or JWT of this deployment",
+        );
       c.set("identity", identity);
       return next();
     }

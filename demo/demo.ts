@@ -4,24 +4,15 @@
  * from the query string (`?signaling=ephemeral&upstream=…&peer=…&processing=off&vad={…}&frameMs=20`), so links
  * and tests can choose them. The session asks for input transcription unless `?transcription=off`.
  */
-import type { ConnectOptions, FrameStats, RealtimeVoiceSession, ServerEvent } from "../worklet/index.ts";
+import type { ConnectOptions, FrameStats, RealtimeVoiceSession } from "../worklet/index.ts";
 import { connect } from "../worklet/index.ts";
 import { ConversationPanel } from "./conversation-panel.ts";
+import type { DemoLog } from "./demo-log.ts";
 import { showGuard } from "./guard-panel.ts";
 
 /** What the page observed during the last session, for people in the console and for the browser tests. */
-export interface DemoRecord {
+export interface DemoRecord extends DemoLog {
   session: RealtimeVoiceSession | null;
-  frames: FrameStats[];
-  speech: Array<{ type: "speechstart" | "speechend"; sample: number }>;
-  server: ServerEvent[];
-  errors: Array<{ code: string; message: string }>;
-  states: string[];
-  callId: string | null;
-  bargeIns: Array<{ sample: number }>;
-  /** Sequence numbers the send queue gave up, and the most frames it ever held. */
-  drops: number[];
-  maxQueued: number;
 }
 
 declare global {

@@ -4,6 +4,7 @@
  * `server_misconfigured` (failing closed) instead of guessing.
  */
 import * as v from "valibot";
+import { int, list } from "./config-values.ts";
 import type { Policy } from "./policy.ts";
 import { Voice } from "./schema/session.ts";
 
@@ -43,17 +44,6 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-const list = v.pipe(
-  v.string(),
-  v.transform((s) =>
-    s
-      .split(",")
-      .map((item) => item.trim())
-      .filter((item) => item !== ""),
-  ),
-);
-const int = (min: number, max: number) =>
-  v.pipe(v.string(), v.regex(/^\s*\d+\s*$/), v.transform(Number), v.minValue(min), v.maxValue(max));
 const flag = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist(["true", "false"]));
 const origin = v.pipe(
   v.string(),

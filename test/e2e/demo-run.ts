@@ -3,7 +3,8 @@
  * optionally take a screenshot, press the button again, and return what the page observed.
  */
 import type { Browser, Page } from "playwright-core";
-import type { FrameStats, ServerEvent, SessionStats } from "../../worklet/client/types.ts";
+import type { DemoLog } from "../../demo/demo-log.ts";
+import type { FrameStats, SessionStats } from "../../worklet/client/types.ts";
 import { PROBE_SCRIPT, type ProbeState, TIMING_PROBE } from "./page-probe.ts";
 
 /** A frame as the page's `frame` event reported it. */
@@ -16,17 +17,8 @@ interface DemoGlobal {
   };
 }
 
-/** What the page observed during one session, plus the session's final counters. */
-export interface DemoResult {
-  frames: PageFrame[];
-  speech: Array<{ type: "speechstart" | "speechend"; sample: number }>;
-  server: ServerEvent[];
-  errors: Array<{ code: string; message: string }>;
-  states: string[];
-  callId: string | null;
-  bargeIns: Array<{ sample: number }>;
-  drops: number[];
-  maxQueued: number;
+/** What the page observed during one session (`demo/demo-log.ts`), plus the session's final counters. */
+export interface DemoResult extends DemoLog {
   stats: SessionStats;
   pageErrors: string[];
   /** The page probe's timings (`page-probe.ts`): click, ICE, DTLS, channel open, capture, connected. */

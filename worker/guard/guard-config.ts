@@ -6,6 +6,7 @@
  */
 import * as v from "valibot";
 import { ConfigError } from "../config.ts";
+import { int, list } from "../config-values.ts";
 
 /** Defaults of every variable (the README's configuration table). "" means off / unlimited. */
 export const GUARD_DEFAULTS = {
@@ -58,17 +59,6 @@ export interface GuardConfig {
   onSessionDrift: DriftAction;
 }
 
-const list = v.pipe(
-  v.string(),
-  v.transform((s) =>
-    s
-      .split(",")
-      .map((item) => item.trim())
-      .filter((item) => item !== ""),
-  ),
-);
-const int = (min: number, max: number) =>
-  v.pipe(v.string(), v.regex(/^\s*\d+\s*$/), v.transform(Number), v.minValue(min), v.maxValue(max));
 const optionalInt = (min: number, max: number) =>
   v.union([
     v.pipe(

@@ -50,6 +50,23 @@ export interface Policy {
   maxInstructionsChars: number;
 }
 
+/** The {@link Policy} part of `config` alone (a plain object: the call guard stores it with the call). */
+export function policyOf(config: Policy): Policy {
+  return {
+    allowedModels: [...config.allowedModels],
+    defaultModel: config.defaultModel,
+    allowedVoices: [...config.allowedVoices],
+    instructions: config.instructions,
+    clientInstructions: config.clientInstructions,
+    allowClientTools: config.allowClientTools,
+    allowClientReasoning: config.allowClientReasoning,
+    allowStoredPrompts: config.allowStoredPrompts,
+    maxOutputTokens: config.maxOutputTokens,
+    secretTtlSeconds: config.secretTtlSeconds,
+    maxInstructionsChars: config.maxInstructionsChars,
+  };
+}
+
 /** What a route hands to the policy: a validated GA session (or none) and an optional `expires_after`. */
 export interface SessionRequest {
   session?: RealtimeSession | undefined;
@@ -89,7 +106,20 @@ function toVoice(entry: string): Voice {
  * `client_reasoning_denied`, `stored_prompt_denied`).
  */
 export function applyPolicy(request: SessionRequest, policy: Policy): PolicyResult {
-  const requested = request.session;
+  const { session, violations } = judgeSession(request.session, policy);
+  if (violations.length > 0) return { ok: false, violations };
+  return { ok: true, session, expiresAfter: expiryOf(request.expiresAfter, policy) };
+}
+
+/**
+ * The rules behind {@link applyPolicy}, without the verdict: the session the policy would send for `requested`
+ * (refused fields left out or replaced by the policy's value) together with every violation. The call guard runs
+ * a live call's reported session through it to tell a client's allowed choice from drift.
+ */
+export function judgeSession(
+  requested: RealtimeSession | undefined,
+  policy: Policy,
+): { session: UpstreamSession; violations: ProblemField[] } {
   const violations: ProblemField[] = [];
   const session: UpstreamSession = { type: "realtime", model: policy.defaultModel };
 
@@ -148,9 +178,7 @@ export function applyPolicy(request: SessionRequest, policy: Policy): PolicyResu
   if (requested?.truncation !== undefined) session.truncation = requested.truncation;
   if (requested?.tracing !== undefined) session.tracing = requested.tracing;
   if (requested?.include !== undefined) session.include = [...requested.include];
-
-  if (violations.length > 0) return { ok: false, violations };
-  return { ok: true, session, expiresAfter: expiryOf(request.expiresAfter, policy) };
+  return { session, violations };
 }
 
 /**
@@ -284,7 +312,11 @@ function resolveInstructions(client: string | undefined, policy: Policy, violati
       });
       return policy.instructions;
     case "append":
-      return policy.instructions === "" ? client : `${policy.instructions}\n\n${client}`;
+      // A text that already starts with the server's (a session read back and sent again, a live session the
+      // client added to) keeps it once, not twice.
+      return policy.instructions === "" || client.startsWith(policy.instructions)
+        ? client
+        : `${policy.instructions}\n\n${client}`;
     case "allow":
       return client;
   }

@@ -35,6 +35,19 @@ function startOf(overrides: Partial<GuardStart> = {}): GuardStart {
       instructions: POLICY_INSTRUCTIONS,
       max_output_tokens: 4096,
     },
+    policy: {
+      allowedModels: ["gpt-realtime"],
+      defaultModel: "gpt-realtime",
+      allowedVoices: ["alloy", "marin", "cedar"],
+      instructions: POLICY_INSTRUCTIONS,
+      clientInstructions: "deny",
+      allowClientTools: false,
+      allowClientReasoning: false,
+      allowStoredPrompts: false,
+      maxOutputTokens: 4096,
+      secretTtlSeconds: 600,
+      maxInstructionsChars: 10_000,
+    },
     baseUrl: "https://openai.test/guard/ok/v1",
     timeoutMs: 1_000,
     maxCallSeconds: 600,
@@ -134,11 +147,136 @@ describe("the call guard against a fake sideband", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await summaryOf(init)).drift).toEqual([]);
+    // Another transcription model is the client's choice, as it would be at creation: no drift either.
     await sideband.browserUpdate(guard, { audio: { input: { transcription: { model: "whisper-1" } } } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sideband.last.received).toHaveLength(1);
+    expect((await summaryOf(init)).drift).toEqual([]);
+  });
+
+  it("input transcription and turn detection turned on by the client are accepted, not re-asserted", async () => {
+    const { init, guard } = await startGuard();
+    await sideband.browserUpdate(guard, {
+      audio: {
+        input: {
+          transcription: { model: "gpt-4o-mini-transcribe", language: null },
+          turn_detection: { type: "semantic_vad" },
+        },
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sideband.last.received).toHaveLength(1);
+    // It is the expected session now: a later, unrelated drift puts back only that field.
+    await sideband.browserUpdate(guard, { instructions: "Be someone else." });
     await until(() => sideband.last.received.length > 1, 2_000, "the re-assert");
     expect(sideband.last.received[1]).toEqual({
       type: "session.update",
-      session: { type: "realtime", audio: { input: { transcription: { model: "gpt-4o-transcribe" } } } },
+      session: { type: "realtime", instructions: POLICY_INSTRUCTIONS },
+    });
+    expect(sideband.session).toMatchObject({
+      audio: { input: { transcription: { model: "gpt-4o-mini-transcribe" } } },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await summaryOf(init)).drift).toEqual([
+      { at: expect.any(Number), fields: ["/instructions"], action: "reassert" },
+    ]);
+  });
+
+  it("an allowed voice is accepted; a voice the policy does not allow is put back", async () => {
+    const { init, guard } = await startGuard();
+    await sideband.browserUpdate(guard, { audio: { output: { voice: "marin" } } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sideband.last.received).toHaveLength(1);
+    await sideband.browserUpdate(guard, { audio: { output: { voice: "shimmer" } } });
+    await until(() => sideband.last.received.length > 1, 2_000, "the re-assert");
+    expect(sideband.last.received[1]).toEqual({
+      type: "session.update",
+      session: { type: "realtime", audio: { output: { voice: "marin" } } },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await summaryOf(init)).drift).toEqual([
+      { at: expect.any(Number), fields: ["/audio/output/voice"], action: "reassert" },
+    ]);
+  });
+
+  it("max_output_tokens within the cap is accepted; over it, the cap is put back", async () => {
+    const { guard } = await startGuard();
+    await sideband.browserUpdate(guard, { max_output_tokens: 256 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sideband.last.received).toHaveLength(1);
+    await sideband.browserUpdate(guard, { max_output_tokens: "inf" });
+    await until(() => sideband.last.received.length > 1, 2_000, "the re-assert");
+    expect(sideband.last.received[1]).toEqual({
+      type: "session.update",
+      session: { type: "realtime", max_output_tokens: 4096 },
+    });
+  });
+
+  it("tools are accepted under ALLOW_CLIENT_TOOLS; an MCP tool still is drift, put back without it", async () => {
+    const base = startOf();
+    const { guard } = await startGuard({ policy: { ...base.policy, allowClientTools: true } });
+    const lookup = { type: "function", name: "lookup_order", parameters: { type: "object" } };
+    await sideband.browserUpdate(guard, { tools: [{ ...lookup, strict: false }], tool_choice: "required" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sideband.last.received).toHaveLength(1);
+    await sideband.browserUpdate(guard, {
+      tools: [{ ...lookup, strict: false }, { type: "mcp", server_url: "https://mcp.example" }],
+    });
+    await until(() => sideband.last.received.length > 1, 2_000, "the re-assert");
+    expect(sideband.last.received[1]).toEqual({
+      type: "session.update",
+      session: { type: "realtime", tools: [lookup] },
+    });
+  });
+
+  describe("client instructions in a live call, per CLIENT_INSTRUCTIONS", () => {
+    const withMode = (clientInstructions: "deny" | "append" | "allow") => {
+      const base = startOf();
+      return startGuard({ policy: { ...base.policy, clientInstructions } });
+    };
+    const appended = `${POLICY_INSTRUCTIONS}\n\nAnswer in French.`;
+
+    it("deny: appended and replaced instructions are both put back to the server's", async () => {
+      const { guard } = await withMode("deny");
+      await sideband.browserUpdate(guard, { instructions: appended });
+      await until(() => sideband.last.received.length > 1, 2_000, "the first re-assert");
+      expect(sideband.last.received[1]).toMatchObject({ session: { instructions: POLICY_INSTRUCTIONS } });
+      await sideband.browserUpdate(guard, { instructions: "Be a pirate." });
+      await until(() => sideband.last.received.length > 2, 2_000, "the second re-assert");
+      expect(sideband.last.received[2]).toMatchObject({ session: { instructions: POLICY_INSTRUCTIONS } });
+      expect(sideband.session.instructions).toBe(POLICY_INSTRUCTIONS);
+    });
+
+    it("append: text after the server's is accepted; replacing it puts the server's text back in front", async () => {
+      const { init, guard } = await withMode("append");
+      await sideband.browserUpdate(guard, { instructions: appended });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(sideband.last.received).toHaveLength(1);
+      await sideband.browserUpdate(guard, { instructions: "Be a pirate." });
+      await until(() => sideband.last.received.length > 1, 2_000, "the re-assert");
+      expect(sideband.last.received[1]).toEqual({
+        type: "session.update",
+        session: { type: "realtime", instructions: `${POLICY_INSTRUCTIONS}\n\nBe a pirate.` },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The confirmation holds the server's text first: accepted, no second re-assert.
+      expect(sideband.last.received).toHaveLength(2);
+      expect((await summaryOf(init)).drift).toEqual([
+        { at: expect.any(Number), fields: ["/instructions"], action: "reassert" },
+      ]);
+    });
+
+    it("allow: replaced instructions are accepted; over the length limit they are put back", async () => {
+      const base = startOf();
+      const { guard } = await startGuard({
+        policy: { ...base.policy, clientInstructions: "allow", maxInstructionsChars: 100 },
+      });
+      await sideband.browserUpdate(guard, { instructions: "Be a pirate." });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(sideband.last.received).toHaveLength(1);
+      await sideband.browserUpdate(guard, { instructions: "x".repeat(101) });
+      await until(() => sideband.last.received.length > 1, 2_000, "the re-assert");
+      expect(sideband.last.received[1]).toMatchObject({ session: { instructions: POLICY_INSTRUCTIONS } });
     });
   });
 

@@ -2,10 +2,11 @@
  * The call guard: one Durable Object per call (`idFromName(call_id)`), started when `POST /v1/realtime/calls`
  * answers 201. It holds OpenAI's sideband WebSocket for the call (`{OPENAI_BASE_URL}/realtime?call_id=…`, server
  * key, opened with a fetch upgrade because `new WebSocket()` cannot send `Authorization`) and, for the whole call:
- * - asserts the policy session on attach (no `session.created` arrives on a sideband) and checks every
- *   `session.updated` against it: a drift in an owned field (see `drift.ts`) is put back with a `session.update`
- *   (`ON_SESSION_DRIFT=reassert`) or ends the call (`hangup`, also when the model drifts or three re-asserts in a
- *   row do not stick), and is logged;
+ * - asserts the policy session on attach (no `session.created` arrives on a sideband) and runs every
+ *   `session.updated` through the policy (see `drift.ts`): a change the policy allows a client becomes the
+ *   expected session; one it refuses or overrides is drift, put back with a `session.update` carrying the
+ *   policy's values for those fields (`ON_SESSION_DRIFT=reassert`) or ending the call (`hangup`, also when the
+ *   model drifts or three re-asserts in a row do not stick), and is logged;
  * - re-attaches by `call_id` when the socket closes while the call lives (a clean close can be proxy rotation);
  *   a refused re-dial means the call is over;
  * - hangs up (`POST /realtime/calls/{id}/hangup`) at `MAX_CALL_SECONDS`, after `IDLE_HANGUP_SECONDS` with no
@@ -21,8 +22,9 @@ import type { Budget } from "../budget/budget.ts";
 import { hangupCall } from "../openai.ts";
 import { Problem } from "../problem.ts";
 import { redact } from "../redact.ts";
+import type { Policy } from "../policy.ts";
 import type { RealtimeSession } from "../schema/session.ts";
-import { drifted, type OwnedValues, ownedValues, restoring } from "./drift.ts";
+import { type OwnedValues, ownedValues, restoring, review } from "./drift.ts";
 import type { DriftAction } from "./guard-config.ts";
 import { addUsage, type Usage } from "./usage.ts";
 
@@ -71,6 +73,8 @@ export interface GuardStart {
   ticket: string;
   /** The session the call was created with (the policy's output). */
   session: RealtimeSession;
+  /** The deployment's policy: a live session's changes are judged by the rules its creation request met. */
+  policy: Policy;
   baseUrl: string;
   timeoutMs: number;
   maxCallSeconds: number;
@@ -372,8 +376,8 @@ export class CallGuard extends DurableObject<Env> {
   }
 
   private async onSessionUpdated(r: CallRecord, session: unknown): Promise<void> {
-    const owned = r.owned ?? ownedValues(r.session, session);
-    const fields = drifted(owned, session);
+    const verdict = review(r.owned ?? ownedValues(r.session, session), session, r.policy);
+    const { owned, drifted: fields } = verdict;
     if (fields.length === 0) {
       this.reassertsInARow = 0;
       this.save({ ...r, owned });

@@ -12,6 +12,7 @@ import { Hono } from "hono/tiny";
 import type { AppEnv } from "../app-env.ts";
 import type { Budget, BudgetLimits } from "../budget/budget.ts";
 import { CALL_ID } from "../openai.ts";
+import { policyOf } from "../policy.ts";
 import { Problem } from "../problem.ts";
 import type { CallGuard } from "./call-guard.ts";
 
@@ -101,6 +102,7 @@ export function guardCalls(): MiddlewareHandler<AppEnv> {
           owner,
           ticket,
           session,
+          policy: policyOf(c.var.config),
           baseUrl: c.var.config.openaiBaseUrl,
           timeoutMs: c.var.config.upstreamTimeoutMs,
           maxCallSeconds: config.maxCallSeconds,

@@ -6,11 +6,13 @@
  * key. The page is on another origin than the worker and listed in `ALLOWED_ORIGINS`, so the SDK's
  * `X-OpenAI-Agents-SDK` header goes through a CORS preflight. The call must run without an `error` event, and the
  * worker's call guard must have attached to its sideband (`GET /v1/realtime/calls/{id}`). The SDK configures its
- * session with a `session.update` after connecting (`initialSessionConfig`); through the worker the deployment owns
- * the instructions and the input transcription, so the guard puts both back (`drift`, action `reassert`), and no
- * transcript arrives: what a user of the SDK sees. An `ek_` client secret
- * sent to the worker is refused with a 401 the SDK reports as a sentence: it is for OpenAI itself, and a call
- * started with it would escape the guard.
+ * session with a `session.update` after connecting (`initialSessionConfig`). The guard judges it by the rules a
+ * creation request meets: input transcription is the client's choice (the transcript arrives), while the SDK's
+ * instructions replace the deployment's, which `CLIENT_INSTRUCTIONS=append` (the default) does not allow, so the
+ * guard puts the deployment's text back in front of the SDK's (`drift` `/instructions`, action `reassert`), or,
+ * when the SDK's update lands before the guard attached, the guard's first `session.update` replaces it. An `ek_`
+ * client secret sent to the worker is refused with a 401 the SDK reports as a sentence: it is for OpenAI itself,
+ * and a call started with it would escape the guard.
  */
 import { sign } from "hono/utils/jwt/jwt";
 import type { Browser } from "playwright-core";
@@ -69,7 +71,7 @@ it("runs a conversation through the worker with a site JWT, and the call guard a
   await page.goto(`${pageOrigin}/healthz`);
   await loadAgentsPage(page);
   const result = (await page.evaluate(
-    `agentsCall(${JSON.stringify(`${stack.workerUrl}/v1`)}, ${JSON.stringify(token)}, { useInsecureApiKey: true }, false)`,
+    `agentsCall(${JSON.stringify(`${stack.workerUrl}/v1`)}, ${JSON.stringify(token)}, { useInsecureApiKey: true }, true)`,
   )) as AgentsCallResult;
   console.log(
     `agents-realtime 0.20.0 → worker → peer: connected in ${result.connectMs.toFixed(0)} ms; call ${result.callId}; transcripts ${JSON.stringify(result.transcripts)}; ${result.events.length} events; errors ${JSON.stringify(result.errors)}`,
@@ -84,8 +86,9 @@ it("runs a conversation through the worker with a site JWT, and the call guard a
   expect(result.events).toContain("response.output_audio_transcript.delta");
   expect(result.events).toContain("output_audio_buffer.started");
   expect(result.clearedAfterInterrupt).toBe(true);
-  // The SDK's transcription request was put back to the deployment's (none): no input transcript.
-  expect(result.events).not.toContain("conversation.item.input_audio_transcription.completed");
+  // Input transcription is the client's choice under the policy: the guard leaves it on.
+  expect(result.events).toContain("conversation.item.input_audio_transcription.completed");
+  expect(result.transcripts.length).toBeGreaterThan(0);
   expect(result.callId).toMatch(/^rtc_/);
 
   // The guard of this call: read by its creator (the same JWT), as the project's client does when a call closes.
@@ -107,11 +110,18 @@ it("runs a conversation through the worker with a site JWT, and the call guard a
   expect(summary.sideband.attaches).toBeGreaterThanOrEqual(1);
   expect(summary.status).toBe("ended");
   const reasserted = new Set(summary.drift.filter((d) => d.action === "reassert").flatMap((d) => d.fields));
-  expect([...reasserted].sort()).toEqual(["/audio/input/transcription", "/instructions"]);
+  // The transcription is never drift. The instructions are, when the SDK's update lands after the guard attached;
+  // when it lands before, the guard's attach asserts the deployment's session over it (both orders occur).
+  expect([...reasserted].filter((field) => field !== "/instructions")).toEqual([]);
   const peerCall = (await (await fetch(`${stack.peerUrl}/debug/calls/${result.callId}`)).json()) as {
     session: { instructions?: string };
   };
-  expect(peerCall.session.instructions).toBe(DEPLOYMENT_INSTRUCTIONS);
+  // Append semantics, as for a creation request: the deployment's text first, then the SDK's.
+  expect(peerCall.session.instructions).toBe(
+    reasserted.has("/instructions")
+      ? `${DEPLOYMENT_INSTRUCTIONS}\n\nAnswer briefly.`
+      : DEPLOYMENT_INSTRUCTIONS,
+  );
 
   // Another user's JWT does not see the call.
   const other = await fetch(`${stack.workerUrl}/v1/realtime/calls/${result.callId}`, {

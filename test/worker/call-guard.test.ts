@@ -220,7 +220,10 @@ describe("the call guard against a fake sideband", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(sideband.last.received).toHaveLength(1);
     await sideband.browserUpdate(guard, {
-      tools: [{ ...lookup, strict: false }, { type: "mcp", server_url: "https://mcp.example" }],
+      tools: [
+        { ...lookup, strict: false },
+        { type: "mcp", server_url: "https://mcp.example" },
+      ],
     });
     await until(() => sideband.last.received.length > 1, 2_000, "the re-assert");
     expect(sideband.last.received[1]).toEqual({

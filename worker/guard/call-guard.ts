@@ -20,9 +20,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Budget } from "../budget/budget.ts";
 import { hangupCall } from "../openai.ts";
+import type { Policy } from "../policy.ts";
 import { Problem } from "../problem.ts";
 import { redact } from "../redact.ts";
-import type { Policy } from "../policy.ts";
 import type { RealtimeSession } from "../schema/session.ts";
 import { type OwnedValues, ownedValues, restoring, review } from "./drift.ts";
 import type { DriftAction } from "./guard-config.ts";

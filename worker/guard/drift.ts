@@ -123,7 +123,10 @@ export function review(owned: OwnedValues, effective: unknown, policy: Policy): 
   try {
     verdict = judgeSession(request as RealtimeSession, policy);
   } catch {
-    verdict = { session: {}, violations: fields.map((ptr) => ({ pointer: ptr, code: "malformed", detail: "" })) };
+    verdict = {
+      session: {},
+      violations: fields.map((ptr) => ({ pointer: ptr, code: "malformed", detail: "" })),
+    };
   }
   const next: OwnedValues = { ...owned };
   const drifts: string[] = [];

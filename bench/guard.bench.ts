@@ -4,7 +4,7 @@
  * and without (`CALL_GUARD=off`: budgets only), the same bundle in the same workerd process, interleaved batch by
  * batch; OpenAI (calls, sideband WebSocket that confirms `session.update` and ends the call after 1 s, hangup)
  * answered by a worker in the same process. Goal: ≤ +5 ms p50. (2) The guard's own CPU per sideband event
- * (JSON parse, drift check against the owned fields, usage sum), in Node with the guard's modules, against a
+ * (JSON parse, the policy review of a `session.updated`, usage sum), in Node with the guard's modules, against a
  * `JSON.parse` of the same event as the reference.
  * Run: `node bench/guard.bench.ts [--quick]`.
  */
@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { drifted, ownedValues } from "../worker/guard/drift.ts";
+import { ownedValues, review } from "../worker/guard/drift.ts";
 import { addUsage } from "../worker/guard/usage.ts";
+import type { Policy } from "../worker/policy.ts";
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -205,6 +206,19 @@ function cpuPerEvent(): void {
     },
   };
   const owned = ownedValues(policy, effective);
+  const rules: Policy = {
+    allowedModels: ["gpt-realtime"],
+    defaultModel: "gpt-realtime",
+    allowedVoices: ["marin"],
+    instructions: policy.instructions,
+    clientInstructions: "append",
+    allowClientTools: false,
+    allowClientReasoning: false,
+    allowStoredPrompts: false,
+    maxOutputTokens: 4096,
+    secretTtlSeconds: 600,
+    maxInstructionsChars: 4000,
+  };
   const events = {
     "session.updated": JSON.stringify({ type: "session.updated", event_id: "event_1", session: effective }),
     "response.done": JSON.stringify({
@@ -253,7 +267,7 @@ function cpuPerEvent(): void {
     let usage = {};
     const guard = time(() => {
       const event = JSON.parse(text) as { type: string; session?: unknown; response?: { usage?: unknown } };
-      if (event.type === "session.updated") sink += drifted(owned, event.session).length;
+      if (event.type === "session.updated") sink += review(owned, event.session, rules).drifted.length;
       else if (event.type === "response.done") usage = addUsage(usage, event.response?.usage);
       else sink += 1;
     });

@@ -143,6 +143,12 @@ describe("applyPolicy", () => {
       { instructions: "Be kind.\n\nSpeak French." },
     ],
     [
+      "append: a text that already starts with the server's keeps it once",
+      policy({ instructions: "Be kind.", clientInstructions: "append" }),
+      { session: session({ instructions: "Be kind.\n\nSpeak French." }) },
+      { instructions: "Be kind.\n\nSpeak French." },
+    ],
+    [
       "allow: client replaces server",
       policy({ instructions: "Be kind.", clientInstructions: "allow" }),
       { session: session({ instructions: "Speak French." }) },

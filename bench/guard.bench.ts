@@ -8,15 +8,14 @@
  * `JSON.parse` of the same event as the reference.
  * Run: `node bench/guard.bench.ts [--quick]`.
  */
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { OFFER } from "../test/fixtures/sample-offer.ts";
 import { ownedValues, review } from "../worker/guard/drift.ts";
 import { addUsage } from "../worker/guard/usage.ts";
 import type { Policy } from "../worker/policy.ts";
+import { bundleWorker } from "./worker-bundle.ts";
 
-const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
 const BATCHES = quick ? 6 : 20;
 const BATCH = 25;
@@ -46,40 +45,12 @@ export default {
   },
 };`;
 
-const OFFER = [
-  "v=0",
-  "o=- 1 2 IN IP4 127.0.0.1",
-  "s=-",
-  "t=0 0",
-  "m=audio 9 UDP/TLS/RTP/SAVPF 111",
-  "c=IN IP4 0.0.0.0",
-  "a=mid:0",
-  "a=rtpmap:111 opus/48000/2",
-  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
-  "c=IN IP4 0.0.0.0",
-  "a=mid:1",
-  "a=sctp-port:5000",
-  "",
-].join("\r\n");
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 async function latency(): Promise<void> {
-  const result = await build({
-    entryPoints: [join(root, "worker/index.ts")],
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-    external: ["cloudflare:*"],
-  });
-  const script = result.outputFiles[0]?.text ?? "";
+  const script = await bundleWorker();
   const edge = (guard: "on" | "off") => ({
     name: `edge-${guard}`,
     modules: [{ type: "ESModule" as const, path: "worker.mjs", contents: script }],

@@ -15,8 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { bundleWorker } from "./worker-bundle.ts";
 
 const root = join(import.meta.dirname, "..");
 const quick = process.argv.includes("--quick");
@@ -26,24 +26,6 @@ const BATCH = 50;
 // Requests in flight. Load generator (Node) and workerd share this machine's cores, so the ratio depends on the
 // load: every level is printed rather than one picked.
 const CONCURRENCY = [1, 4, 8];
-
-async function bundle(): Promise<string> {
-  const result = await build({
-    entryPoints: [join(root, "worker/index.ts")],
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-    external: ["cloudflare:*"],
-  });
-  const file = result.outputFiles[0];
-  if (file === undefined) throw new Error("esbuild produced no output");
-  return file.text;
-}
 
 // OpenAI's mint endpoint, answered inside the same workerd process by a second worker (the edge worker's
 // outbound service): the session it returns is the posted one over OpenAI's documented defaults.
@@ -149,7 +131,7 @@ function dryRunGzipKb(): { raw: number; gzip: number } | string {
   }
 }
 
-const script = await bundle();
+const script = await bundleWorker();
 const edge = {
   modules: [{ type: "ESModule" as const, path: "worker.mjs", contents: script }],
   compatibilityDate: "2026-11-01",

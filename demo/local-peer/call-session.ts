@@ -126,7 +126,7 @@ export class CallSession {
     return this.#inputs.turns;
   }
 
-  /** Sends `session.created`; called once the data channel is open. */
+  /** Emits `session.created`; called once, when the call is created (the call holds it until its channel opens). */
   start(): void {
     this.#emit("session.created", { session: this.session });
   }

@@ -23,6 +23,8 @@ const { Audio, PeerConnection: NativePeerConnection } = nodeDataChannel;
 const GATHER_TIMEOUT_MS = 5000;
 /** OpenAI's session cap: a call ends 60 minutes after it started. */
 const SESSION_LIMIT_MS = 60 * 60 * 1000;
+/** Server events kept for a data channel that has not opened yet; a call whose channel never opens ends anyway. */
+const MAX_EVENTS_BEFORE_OPEN = 1000;
 
 /**
  * Wraps a callback handed to node-datachannel: an exception escaping a native callback aborts the whole process
@@ -86,6 +88,8 @@ export class Call {
   readonly #init: CallInit;
   #voice: VoiceTrack | null = null;
   #channel: DataChannel | null = null;
+  /** Server events emitted before the data channel opened, in order; null once they were delivered. */
+  #beforeOpen: string[] | null = [];
   readonly #sidebands = new Set<WebSocket>();
   readonly #limit: NodeJS.Timeout;
 
@@ -131,6 +135,11 @@ export class Call {
       callId: init.id,
       session: init.session,
       transmit: (json) => {
+        if (this.#beforeOpen !== null) {
+          if (this.#beforeOpen.length >= MAX_EVENTS_BEFORE_OPEN) return false;
+          this.#beforeOpen.push(json);
+          return true;
+        }
         try {
           return this.#channel?.isOpen() ? this.#channel.sendMessage(json) : false;
         } catch {
@@ -151,9 +160,15 @@ export class Call {
         channel.onMessage(guard((message) => this.session.handle(message)));
         channel.onClosed(guard(() => this.end("data_channel_closed")));
         this.state = "connected";
-        this.session.start();
+        const pending = this.#beforeOpen ?? [];
+        this.#beforeOpen = null;
+        for (const json of pending) channel.sendMessage(json);
       }),
     );
+    // OpenAI creates the session with the call: `session.created` is the first event on the data channel, and a
+    // sideband attached after the 201 never sees it. Events emitted before the channel opens (a sideband's
+    // `session.update` is often one) wait behind it, so the browser reads them in the order they happened.
+    this.session.start();
     this.#pc.onStateChange(
       guard((state: string) => {
         if (state === "failed") this.end("transport_failed", "failed");

@@ -195,3 +195,32 @@ it("refuses a wrong key, a missing or unknown call, and closes with the call on 
   // An ended call refuses the re-dial.
   expect(await refused(sidebandUrl(id))).toBe(404);
 });
+
+it("a session.update sent before the data channel opens reaches the browser after session.created", async () => {
+  // The worker's guard attaches right after the 201, usually before the browser's channel is open.
+  const offerer = fixture.track(new RealtimeOfferer());
+  const form = new FormData();
+  form.set("sdp", await offerer.offer());
+  form.set("session", JSON.stringify({ type: "realtime", instructions: "From the offer." }));
+  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
+    method: "POST",
+    body: form,
+    headers: { authorization: `Bearer ${PEER_KEY}` },
+  });
+  expect(response.status).toBe(201);
+  const id = (response.headers.get("location") ?? "").split("/").pop() as string;
+  const sideband = new Sideband(sidebandUrl(id));
+  await sideband.opened();
+  sideband.send({
+    type: "session.update",
+    session: { type: "realtime", instructions: "From the sideband." },
+  });
+  await sideband.next("session.updated");
+  expect(sideband.events.map((e) => e.type)).not.toContain("session.created");
+
+  await offerer.connect(await response.text());
+  const updated = await offerer.next("session.updated");
+  expect(offerer.events.slice(0, 2).map((e) => e.type)).toEqual(["session.created", "session.updated"]);
+  expect((updated.session as { instructions?: string }).instructions).toBe("From the sideband.");
+  sideband.ws.close();
+});

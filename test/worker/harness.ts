@@ -66,27 +66,4 @@ export function postJson(path: string, json: unknown, options?: SendOptions): Pr
   return send(path, { json }, options);
 }
 
-/** A plausible browser offer: one audio section and the data channel section. */
-export const OFFER = [
-  "v=0",
-  "o=- 1234567890 2 IN IP4 127.0.0.1",
-  "s=-",
-  "t=0 0",
-  "a=group:BUNDLE 0 1",
-  "a=msid-semantic: WMS",
-  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8",
-  "c=IN IP4 0.0.0.0",
-  "a=rtcp:9 IN IP4 0.0.0.0",
-  "a=ice-ufrag:abcd",
-  "a=ice-pwd:abcdefghijklmnopqrstuvwx",
-  "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
-  "a=setup:actpass",
-  "a=mid:0",
-  "a=sendrecv",
-  "a=rtpmap:111 opus/48000/2",
-  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
-  "c=IN IP4 0.0.0.0",
-  "a=mid:1",
-  "a=sctp-port:5000",
-  "",
-].join("\r\n");
+export { OFFER } from "../fixtures/sample-offer.ts";

@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import type { UpstreamSession } from "./policy.ts";
 import { Problem, type ProblemCode } from "./problem.ts";
 import { redact } from "./redact.ts";
+import { sdpText } from "./schema/call-body.ts";
 import type { ExpiresAfter, TranscriptionSession } from "./schema/session.ts";
 import { MintedSecret, UpstreamError } from "./schema/upstream.ts";
 
@@ -67,7 +68,7 @@ export async function createCall(
   form.set("sdp", sdp);
   form.set("session", JSON.stringify(session));
   return call(upstream, "/realtime/calls", form, undefined, async (res) => {
-    const answer = await res.text();
+    const answer = await sdpText(res);
     const location = res.headers.get("Location") ?? "";
     const callId = /\/calls\/([^/?#]+)\/?(?:[?#].*)?$/.exec(location)?.[1] ?? "";
     if (!answer.startsWith("v=0")) throw fail("upstream_error", "call reply is not an SDP answer");

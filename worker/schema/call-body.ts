@@ -32,12 +32,20 @@ const SDP_TYPE = /^application\/sdp\s*(;|$)/i;
 const MULTIPART_TYPE = /^multipart\/form-data\s*;/i;
 const PARTS = new Set(["sdp", "session"]);
 
+/**
+ * An `application/sdp` body as text. SDP is UTF-8 (RFC 8866 §5), but workerd warns on `.text()` for any type
+ * outside `text/*` and JSON, once per request; decoding the bytes says the same without the warning.
+ */
+export async function sdpText(body: Request | Response): Promise<string> {
+  return new TextDecoder().decode(await body.arrayBuffer());
+}
+
 /** Reads a call request's body; never throws for a client's mistake. */
 export async function readCallBody(
   request: Request,
 ): Promise<({ ok: true } & CallBody) | ({ ok: false } & CallBodyFailure)> {
   const type = request.headers.get("Content-Type") ?? "";
-  if (SDP_TYPE.test(type)) return { ok: true, sdp: await request.text(), session: null };
+  if (SDP_TYPE.test(type)) return { ok: true, sdp: await sdpText(request), session: null };
   if (!MULTIPART_TYPE.test(type)) return { ok: false, reason: "unsupported_media_type" };
   let form: FormData;
   try {

@@ -76,27 +76,15 @@ async function runMode(mode: "engines" | "describe"): Promise<ModeResult> {
     prompts: prompts.length,
   };
   try {
-    const form = new FormData();
-    form.set("sdp", await offerer.offer());
-    form.set(
-      "session",
-      JSON.stringify({
-        type: "realtime",
-        audio: {
-          input: {
-            transcription: { model: "gpt-4o-mini-transcribe" },
-            turn_detection: { type: "server_vad", create_response: false, interrupt_response: false },
-          },
+    await offerer.call(peer.url, KEY, {
+      type: "realtime",
+      audio: {
+        input: {
+          transcription: { model: "gpt-4o-mini-transcribe" },
+          turn_detection: { type: "server_vad", create_response: false, interrupt_response: false },
         },
-      }),
-    );
-    const response = await fetch(`${peer.url}/v1/realtime/calls`, {
-      method: "POST",
-      body: form,
-      headers: { authorization: `Bearer ${KEY}` },
+      },
     });
-    if (response.status !== 201) throw new Error(`call: ${response.status} ${await response.text()}`);
-    await offerer.connect(await response.text());
     await offerer.next("session.created");
     // Warm-up: the recognizer's model loads on first use; a second of silence lets it and the VAD settle.
     await stream(offerer, new Int16Array(PCM_RATE));

@@ -57,6 +57,32 @@ export class RealtimeOfferer {
   }
 
   /**
+   * Posts this offer and `session` to `{baseUrl}/v1/realtime/calls` as the unified interface's multipart body
+   * with the server `key`. Resolves with the SDP answer and the call id from `Location`; throws on any status but
+   * 201, with the peer's error body.
+   */
+  async postCall(baseUrl: string, key: string, session: unknown): Promise<{ answer: string; id: string }> {
+    const form = new FormData();
+    form.set("sdp", await this.offer());
+    form.set("session", JSON.stringify(session));
+    const response = await fetch(`${baseUrl}/v1/realtime/calls`, {
+      method: "POST",
+      body: form,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (response.status !== 201) throw new Error(`call: ${response.status} ${await response.text()}`);
+    const id = (response.headers.get("location") ?? "").split("/").pop() ?? "";
+    return { answer: await response.text(), id };
+  }
+
+  /** {@link postCall}, then connects with the answer; resolves with the call id. */
+  async call(baseUrl: string, key: string, session: unknown): Promise<string> {
+    const { answer, id } = await this.postCall(baseUrl, key, session);
+    await this.connect(answer);
+    return id;
+  }
+
+  /**
    * The offer without ICE candidates, as a browser sends it when it posts before gathering ends: the peer then
    * learns this side's address from its connectivity checks (a peer-reflexive candidate). Sending our
    * candidates instead lets the peer's checks and DTLS handshake reach this libdatachannel offerer before it

@@ -37,33 +37,21 @@ function expectedTurns(labels: Array<[number, number]>, silenceS: number): Array
 
 it("finds the turns of real recorded speech with server VAD, commits them and speaks back", async () => {
   const offerer = new RealtimeOfferer({ audio: "SendRecv" });
-  const form = new FormData();
-  form.set("sdp", await offerer.offer());
-  form.set(
-    "session",
-    JSON.stringify({
-      type: "realtime",
-      audio: {
-        input: {
-          turn_detection: {
-            type: "server_vad",
-            threshold: 0.5,
-            prefix_padding_ms: PREFIX_MS,
-            silence_duration_ms: SILENCE_MS,
-            create_response: true,
-            interrupt_response: false,
-          },
+  const id = await offerer.call(peer.url, KEY, {
+    type: "realtime",
+    audio: {
+      input: {
+        turn_detection: {
+          type: "server_vad",
+          threshold: 0.5,
+          prefix_padding_ms: PREFIX_MS,
+          silence_duration_ms: SILENCE_MS,
+          create_response: true,
+          interrupt_response: false,
         },
       },
-    }),
-  );
-  const response = await fetch(`${peer.url}/v1/realtime/calls`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${KEY}` },
+    },
   });
-  const id = (response.headers.get("location") ?? "").split("/").pop() as string;
-  await offerer.connect(await response.text());
   await offerer.next("session.created");
 
   // Stream in 20 ms frames, faster than real time: turn detection works on the audio's own clock.
@@ -126,23 +114,12 @@ it("finds the turns of real recorded speech with server VAD, commits them and sp
 
 it("cancels a speaking response when speech starts and interrupt_response is on", async () => {
   const offerer = new RealtimeOfferer({ audio: "RecvOnly" });
-  const form = new FormData();
-  form.set("sdp", await offerer.offer());
-  form.set(
-    "session",
-    JSON.stringify({
-      type: "realtime",
-      audio: {
-        input: { turn_detection: { type: "server_vad", create_response: false, interrupt_response: true } },
-      },
-    }),
-  );
-  const response = await fetch(`${peer.url}/v1/realtime/calls`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${KEY}` },
+  await offerer.call(peer.url, KEY, {
+    type: "realtime",
+    audio: {
+      input: { turn_detection: { type: "server_vad", create_response: false, interrupt_response: true } },
+    },
   });
-  await offerer.connect(await response.text());
   const pcm = toPcm16(speech.samples);
   const [first, second] = expectedTurns(speech.speech, SILENCE_MS / 1000);
   const cut = Math.round(((first?.[1] ?? 0) + 0.8) * 24_000);

@@ -12,18 +12,9 @@ const fixture = useLocalPeer("peer-sideband-", { speech: "describe" });
 
 async function call(session: Record<string, unknown>) {
   const offerer = fixture.track(new RealtimeOfferer());
-  const form = new FormData();
-  form.set("sdp", await offerer.offer());
-  form.set("session", JSON.stringify(session));
-  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${PEER_KEY}` },
-  });
-  expect(response.status).toBe(201);
-  await offerer.connect(await response.text());
+  const id = await offerer.call(fixture.peer.url, PEER_KEY, session);
   await offerer.next("session.created");
-  return { offerer, id: (response.headers.get("location") ?? "").split("/").pop() as string };
+  return { offerer, id };
 }
 
 /** A sideband client: the events it received, and a wait for the next one of a type. */
@@ -199,16 +190,10 @@ it("refuses a wrong key, a missing or unknown call, and closes with the call on 
 it("a session.update sent before the data channel opens reaches the browser after session.created", async () => {
   // The worker's guard attaches right after the 201, usually before the browser's channel is open.
   const offerer = fixture.track(new RealtimeOfferer());
-  const form = new FormData();
-  form.set("sdp", await offerer.offer());
-  form.set("session", JSON.stringify({ type: "realtime", instructions: "From the offer." }));
-  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${PEER_KEY}` },
+  const { answer, id } = await offerer.postCall(fixture.peer.url, PEER_KEY, {
+    type: "realtime",
+    instructions: "From the offer.",
   });
-  expect(response.status).toBe(201);
-  const id = (response.headers.get("location") ?? "").split("/").pop() as string;
   const sideband = new Sideband(sidebandUrl(id));
   await sideband.opened();
   sideband.send({
@@ -218,7 +203,7 @@ it("a session.update sent before the data channel opens reaches the browser afte
   await sideband.next("session.updated");
   expect(sideband.events.map((e) => e.type)).not.toContain("session.created");
 
-  await offerer.connect(await response.text());
+  await offerer.connect(answer);
   const updated = await offerer.next("session.updated");
   expect(offerer.events.slice(0, 2).map((e) => e.type)).toEqual(["session.created", "session.updated"]);
   expect((updated.session as { instructions?: string }).instructions).toBe("From the sideband.");

@@ -15,16 +15,7 @@ const fixture = useLocalPeer("peer-speech-");
 
 async function call(session: Record<string, unknown>, url = fixture.peer.url) {
   const offerer = fixture.track(new RealtimeOfferer());
-  const form = new FormData();
-  form.set("sdp", await offerer.offer());
-  form.set("session", JSON.stringify(session));
-  const response = await fetch(`${url}/v1/realtime/calls`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${PEER_KEY}` },
-  });
-  expect(response.status).toBe(201);
-  await offerer.connect(await response.text());
+  await offerer.call(url, PEER_KEY, session);
   await offerer.next("session.created");
   return offerer;
 }

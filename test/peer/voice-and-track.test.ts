@@ -13,18 +13,12 @@ const fixture = useLocalPeer("peer-voice-", { speech: "describe" });
 async function manualCall(audio: "RecvOnly" | "SendRecv") {
   const offerer = new RealtimeOfferer({ audio });
   fixture.track(offerer);
-  const form = new FormData();
-  form.set("sdp", await offerer.offer());
-  form.set("session", JSON.stringify({ type: "realtime", audio: { input: { turn_detection: null } } }));
-  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${PEER_KEY}` },
+  const id = await offerer.call(fixture.peer.url, PEER_KEY, {
+    type: "realtime",
+    audio: { input: { turn_detection: null } },
   });
-  expect(response.status).toBe(201);
-  await offerer.connect(await response.text());
   await offerer.next("session.created");
-  return { offerer, id: (response.headers.get("location") ?? "").split("/").pop() as string };
+  return { offerer, id };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,18 +139,12 @@ it("drops the data channel on request (the reconnect test's fault) and ends the 
 it("turns speech on the browser's audio track into server VAD turns, like appended audio", async () => {
   const speech = await speechTestFile({ sampleRate: 8000, seconds: 6, seed: 5 });
   const offerer = fixture.track(new RealtimeOfferer({ audio: "SendRecv" }));
-  const form = new FormData();
-  form.set("sdp", await offerer.offer());
   // Server VAD (the default), text answers: the voice plays no part here.
-  form.set("session", JSON.stringify({ type: "realtime", output_modalities: ["text"] }));
-  const response = await fetch(`${fixture.peer.url}/v1/realtime/calls`, {
-    method: "POST",
-    body: form,
-    headers: { authorization: `Bearer ${PEER_KEY}` },
+  const id = await offerer.call(fixture.peer.url, PEER_KEY, {
+    type: "realtime",
+    output_modalities: ["text"],
   });
-  await offerer.connect(await response.text());
   await offerer.next("session.created");
-  const id = (response.headers.get("location") ?? "").split("/").pop() as string;
   // Packets are placed by RTP timestamp, so they may arrive faster than real time (4×, to keep the test short).
   const start = performance.now();
   const packets = Math.floor(speech.samples.length / 160);

@@ -74,6 +74,14 @@ function fail(turn: Turn, error: unknown): void {
   post({ type: "failed", id: turn.id, message: (error as Error).message ?? String(error) });
 }
 
+/** Drops the active turn after the decoder threw on it, reports why, and starts the next one. */
+function abandon(turn: Turn, error: unknown): void {
+  turns.delete(turn.id);
+  active = null;
+  fail(turn, error);
+  next();
+}
+
 /** Starts the oldest queued turn, feeding whatever audio it buffered while it waited. */
 function next(): void {
   if (active || !decoder) return;
@@ -87,10 +95,7 @@ function next(): void {
     else for (const chunk of turn.pending) decoder.process(chunk);
     turn.pending = [];
   } catch (error) {
-    turns.delete(turn.id);
-    active = null;
-    fail(turn, error);
-    next();
+    abandon(turn, error);
     return;
   }
   if (turn.finished) complete(turn, t0);
@@ -147,10 +152,7 @@ port.on("message", (message: ToRecognizer) => {
         try {
           decoder.process(pcm);
         } catch (error) {
-          turns.delete(turn.id);
-          active = null;
-          fail(turn, error);
-          next();
+          abandon(turn, error);
         }
       return;
     }
@@ -167,10 +169,7 @@ port.on("message", (message: ToRecognizer) => {
       try {
         decoder.process(tail);
       } catch (error) {
-        turns.delete(turn.id);
-        active = null;
-        fail(turn, error);
-        next();
+        abandon(turn, error);
         return;
       }
       complete(turn, t0);

@@ -40,12 +40,14 @@ import {
   vadSet,
 } from "../test/fixtures/speech-corpus.ts";
 import { labelGrid, onGrid, rocAuc, runDetector } from "../test/fixtures/vad-metrics.ts";
-import { type FloatModel, packWeights } from "../worklet/dsp/vad/classifier.ts";
+import { packWeights } from "../worklet/dsp/vad/classifier.ts";
 import { VAD_FEATURE_COUNT, VoiceActivityDetector } from "../worklet/dsp/vad.ts";
 import { syntheticEvents } from "./vad-negatives.ts";
+import { train } from "./vad-training.ts";
 
 const RATE = 24000;
 const HIDDEN = Number(process.env.HIDDEN ?? 20);
+const RECURRENT = Number(process.env.RECURRENT ?? 12);
 const F = VAD_FEATURE_COUNT;
 
 /** Features of every 20 ms hop of `signal`, with the share of labelled speech in the hop as the target. */
@@ -76,101 +78,6 @@ function concatFloats(parts: Float32Array[]): Float32Array {
     at += p.length;
   }
   return out;
-}
-
-function forward(m: FloatModel, x: Float32Array, o: number, h: Float64Array): number {
-  let out = m.b2;
-  for (let j = 0; j < HIDDEN; j++) {
-    let a = m.b1[j] as number;
-    for (let i = 0; i < F; i++) a += (m.w1[j * F + i] as number) * (x[o + i] as number);
-    const t = Math.tanh(a);
-    h[j] = t;
-    out += (m.w2[j] as number) * t;
-  }
-  return 1 / (1 + Math.exp(-out));
-}
-
-function train(
-  x: Float32Array,
-  y: Float32Array,
-  weight: Float32Array,
-  epochs: number,
-  seed: number,
-): FloatModel {
-  const n = y.length;
-  const rand = random(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const m: FloatModel = {
-    w1: Float64Array.from({ length: HIDDEN * F }, () => gauss() / Math.sqrt(F)),
-    b1: new Float64Array(HIDDEN),
-    w2: Float64Array.from({ length: HIDDEN }, () => gauss() / Math.sqrt(HIDDEN)),
-    b2: 0,
-  };
-  const params = [m.w1, m.b1, m.w2];
-  const grads = params.map((p) => new Float64Array(p.length));
-  const mom = params.map((p) => new Float64Array(p.length));
-  const vel = params.map((p) => new Float64Array(p.length));
-  let gb2 = 0;
-  let mb2 = 0;
-  let vb2 = 0;
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  const h = new Float64Array(HIDDEN);
-  const batch = 256;
-  let step = 0;
-  const lr = 3e-3;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [order[i], order[j]] = [order[j] as number, order[i] as number];
-    }
-    let loss = 0;
-    for (let b = 0; b < n; b += batch) {
-      for (const g of grads) g.fill(0);
-      gb2 = 0;
-      let wsum = 0;
-      for (let k = b; k < Math.min(n, b + batch); k++) {
-        const s = order[k] as number;
-        const p = forward(m, x, s * F, h);
-        const t = y[s] as number;
-        const w = weight[s] as number;
-        wsum += w;
-        loss -= w * (t * Math.log(p + 1e-9) + (1 - t) * Math.log(1 - p + 1e-9));
-        const d = w * (p - t);
-        gb2 += d;
-        for (let j = 0; j < HIDDEN; j++) {
-          const hj = h[j] as number;
-          (grads[2] as Float64Array)[j] += d * hj;
-          const dh = d * (m.w2[j] as number) * (1 - hj * hj);
-          (grads[1] as Float64Array)[j] += dh;
-          const g1 = grads[0] as Float64Array;
-          for (let i = 0; i < F; i++) g1[j * F + i] += dh * (x[s * F + i] as number);
-        }
-      }
-      step++;
-      const c1 = 1 - 0.9 ** step;
-      const c2 = 1 - 0.999 ** step;
-      for (let q = 0; q < params.length; q++) {
-        const p = params[q] as Float64Array;
-        const g = grads[q] as Float64Array;
-        const mq = mom[q] as Float64Array;
-        const vq = vel[q] as Float64Array;
-        for (let i = 0; i < p.length; i++) {
-          const gi = (g[i] as number) / wsum + (q === 0 ? 1e-4 * (p[i] as number) : 0);
-          mq[i] = 0.9 * (mq[i] as number) + 0.1 * gi;
-          vq[i] = 0.999 * (vq[i] as number) + 0.001 * gi * gi;
-          p[i] =
-            (p[i] as number) - (lr * ((mq[i] as number) / c1)) / (Math.sqrt((vq[i] as number) / c2) + 1e-8);
-        }
-      }
-      const g = gb2 / wsum;
-      mb2 = 0.9 * mb2 + 0.1 * g;
-      vb2 = 0.999 * vb2 + 0.001 * g * g;
-      m.b2 -= (lr * (mb2 / c1)) / (Math.sqrt(vb2 / c2) + 1e-8);
-    }
-    if (epoch % 5 === 4 || epoch === epochs - 1)
-      console.error(`epoch ${epoch + 1}: loss ${(loss / n).toFixed(4)}`);
-  }
-  return m;
 }
 
 async function conditionsOf(set: VadSet): Promise<Array<{ name: string; signal: Float32Array }>> {
@@ -288,6 +195,8 @@ for (const [k, set] of continuousSets.entries()) {
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
   ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
 }
+const bounds = [0];
+for (const y of ys) bounds.push((bounds.at(-1) as number) + y.length);
 const X = concatFloats(xs);
 const Y = concatFloats(ys);
 const W = concatFloats(ws);
@@ -304,14 +213,18 @@ for (let s = 0; s < n; s++)
   for (let i = 0; i < F; i++)
     X[s * F + i] = ((X[s * F + i] as number) - (mean[i] as number)) / (std[i] as number);
 console.error(`training on ${n} hops (${(n / 50 / 60).toFixed(1)} min of audio)`);
-const model = train(X, Y, W, Number(process.env.EPOCHS ?? 15), 11);
+const model = train(
+  { x: X, y: Y, w: W, bounds },
+  { inputs: F, hidden: HIDDEN, recurrent: RECURRENT, epochs: Number(process.env.EPOCHS ?? 15), seed: 11 },
+);
 
 const weights = packWeights(model, mean, std);
 const fmt = (a: readonly number[]) => `[${a.join(", ")}]`;
 const source = `/**
  * Classifier weights of the voice activity detector (\`vad.ts\`, format in \`vad/classifier.ts\`): ${F}
  * features in \`FEATURES\` order (\`vad/features.ts\`), scaled by \`scale\` → ${HIDDEN} tanh units (int8 weights,
- * row-major ${HIDDEN} × ${F} as base64, × w1Scale per unit; the feature mean is folded into b1) → sigmoid.
+ * row-major ${HIDDEN} × ${F} as base64, × w1Scale per unit; the feature mean is folded into b1) → a GRU of
+ * ${RECURRENT} units (int8 wx, wg per row) → sigmoid of both layers.
  * Generated by \`node scripts/train-vad.ts\` (see that script for the training data). Do not edit by hand.
  */
 import type { VadWeights } from "./vad/classifier.ts";
@@ -325,6 +238,14 @@ export const VAD_WEIGHTS = {
   b1: ${fmt(weights.b1)},
   w2: ${fmt(weights.w2)},
   b2: ${weights.b2},
+  recurrent: ${weights.recurrent},
+  wx: "${weights.wx}",
+  wg: "${weights.wg}",
+  wxScale: ${fmt(weights.wxScale)},
+  wgScale: ${fmt(weights.wgScale)},
+  bx: ${fmt(weights.bx)},
+  bg: ${fmt(weights.bg)},
+  v: ${fmt(weights.v)},
 } as const satisfies VadWeights;
 `;
 writeFileSync(join(import.meta.dirname, "../worklet/dsp/vad-weights.ts"), source);

@@ -35,7 +35,7 @@ const EPS = 1e-12;
 const QUIET_DB = -80;
 const AUDIBLE_DB = -72;
 
-// Built once per module: the classifier is stateless, so every detector shares it.
+// Built once per module: the weights are read-only, so every detector shares them and keeps its own state.
 let classifier: Classifier | undefined;
 
 /**
@@ -68,6 +68,7 @@ export class VoiceActivityDetector {
   readonly #floor: BandNoiseFloor;
   readonly #extractor: FeatureExtractor;
   readonly #classifier: Classifier;
+  readonly #state: Float64Array;
 
   constructor(options: VoiceActivityDetectorOptions = {}) {
     const sampleRate = options.sampleRate ?? 24000;
@@ -76,6 +77,7 @@ export class VoiceActivityDetector {
     // The tests check that the weights match FEATURES.
     classifier ??= new Classifier(VAD_WEIGHTS);
     this.#classifier = classifier;
+    this.#state = classifier.state();
     this.sampleRate = sampleRate;
     // Box-car decimation to 12–24 kHz: VAD features need nothing above 6 kHz, and halving the rate halves the FFT.
     const decimation = Math.max(1, Math.floor(sampleRate / 12000));
@@ -105,6 +107,7 @@ export class VoiceActivityDetector {
     this.#probability = 0;
     this.#floor.reset();
     this.#extractor.reset();
+    this.#state.fill(0);
     this.features.fill(0);
   }
 
@@ -169,6 +172,6 @@ export class VoiceActivityDetector {
     this.#extractor.extract(this.features);
     const db = 10 * Math.log10(fft.meanSquare + EPS * EPS);
     const gate = db >= AUDIBLE_DB ? 1 : db <= QUIET_DB ? 0 : (db - QUIET_DB) / (AUDIBLE_DB - QUIET_DB);
-    return this.#classifier.predict(this.features) * gate;
+    return this.#classifier.predict(this.features, this.#state) * gate;
   }
 }

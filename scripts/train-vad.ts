@@ -33,6 +33,7 @@ import {
   decodeAudio,
   eventSounds,
   NOISE_CONDITIONS,
+  noise,
   noisyVadSet,
   random,
   reverberate,
@@ -149,7 +150,34 @@ if (process.argv.includes("--score")) {
   process.exit(0);
 }
 
-const tuneSets = await Promise.all([7, 8, 9, 10].map((seed) => vadSet({ split: "tune", seed })));
+/**
+ * `set` with excerpts of `events` pasted into a share of its pauses (never within 40 ms of labelled speech, 10 ms
+ * fades): a notification, a phone or a door during a conversation. Without them the recurrent state learned to
+ * tell the non-speech streams apart by their context, and fired on event sounds heard from a fresh start.
+ */
+function withEventsInPauses(set: VadSet, events: Float32Array, share: number, seed: number): VadSet {
+  const rand = random(seed);
+  const clean = set.clean.slice();
+  const margin = Math.round(0.04 * RATE);
+  const fade = Math.round(0.01 * RATE);
+  const edges = [0, ...set.speech.flat().map((t) => Math.round(t * RATE)), clean.length];
+  for (let k = 0; k + 1 < edges.length; k += 2) {
+    const from = (edges[k] as number) + margin;
+    const length = (edges[k + 1] as number) - margin - from;
+    if (length < 0.15 * RATE || rand() >= share) continue;
+    const source = Math.floor(rand() * (events.length - length));
+    for (let i = 0; i < length; i++) {
+      const ramp = Math.min(1, (i + 0.5) / fade, (length - i - 0.5) / fade);
+      clean[from + i] = (clean[from + i] as number) + (events[source + i] as number) * ramp;
+    }
+  }
+  return { ...set, clean };
+}
+
+const negatives = syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3);
+const tuneSets = (await Promise.all([7, 8, 9, 10].map((seed) => vadSet({ split: "tune", seed })))).map(
+  (set, k) => withEventsInPauses(set, negatives, 0.3, 40 + k),
+);
 const xs: Float32Array[] = [];
 const ys: Float32Array[] = [];
 const ws: Float32Array[] = [];
@@ -164,7 +192,9 @@ for (const set of tuneSets) {
 }
 // Conversational streams of the tune split (Asterisk prompts, KLettres tune languages): phrases with
 // 80–600 ms pauses, clean, reverberant and noisy, so that the classifier learns long phrases and short pauses.
-const continuousSets = await Promise.all([7, 8, 9, 10].map((seed) => continuousSet({ split: "tune", seed })));
+const continuousSets = (
+  await Promise.all([7, 8, 9, 10].map((seed) => continuousSet({ split: "tune", seed })))
+).map((set, k) => withEventsInPauses(set, negatives, 0.3, 50 + k));
 for (const [k, set] of continuousSets.entries()) {
   const grid = labelGrid(set.speech, RATE, set.clean.length);
   for (const { signal } of await continuousConditions(set, 20 + k)) {
@@ -189,11 +219,29 @@ for (const [k, set] of continuousSets.entries()) {
   ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
 }
 {
-  const { x, y } = extract(syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3), null);
+  const { x, y } = extract(negatives, null);
   xs.push(x);
   ys.push(y);
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
   ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
+}
+{
+  // Stationary noise alone for 40 s per colour, slowly drifting in level with a step now and then: a fan, a car,
+  // a quiet room with nobody speaking. The recurrent state must stay put through minutes of it.
+  const r = random(23);
+  for (const [k, kind] of (["white", "pink", "brown"] as const).entries()) {
+    const signal = await noise(kind, RATE, 40 * RATE, 30 + k);
+    let db = -60 + 40 * r();
+    for (let i = 0; i < signal.length; i++) {
+      if (i % RATE === 0)
+        db = Math.max(-75, Math.min(-15, db + (r() < 0.1 ? 30 * (r() - 0.5) : 4 * (r() - 0.5))));
+      signal[i] = (signal[i] as number) * 10 ** (db / 20) * 3;
+    }
+    const { x, y } = extract(signal, null);
+    xs.push(x);
+    ys.push(y);
+    ws.push(new Float32Array(y.length).fill(4));
+  }
 }
 const bounds = [0];
 for (const y of ys) bounds.push((bounds.at(-1) as number) + y.length);
@@ -215,7 +263,15 @@ for (let s = 0; s < n; s++)
 console.error(`training on ${n} hops (${(n / 50 / 60).toFixed(1)} min of audio)`);
 const model = train(
   { x: X, y: Y, w: W, bounds },
-  { inputs: F, hidden: HIDDEN, recurrent: RECURRENT, epochs: Number(process.env.EPOCHS ?? 15), seed: 11 },
+  {
+    inputs: F,
+    hidden: HIDDEN,
+    recurrent: RECURRENT,
+    epochs: Number(process.env.EPOCHS ?? 15),
+    seed: 11,
+    piece: [Number(process.env.PIECE_MIN ?? 150), Number(process.env.PIECE_MAX ?? 1500)],
+    burnIn: Number(process.env.BURN_IN ?? 0),
+  },
 );
 
 const weights = packWeights(model, mean, std);

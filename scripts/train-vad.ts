@@ -174,9 +174,10 @@ function withEventsInPauses(set: VadSet, events: Float32Array, share: number, se
   return { ...set, clean };
 }
 
+const EVENT_SHARE = Number(process.env.EVENT_SHARE ?? 0.3);
 const negatives = syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3);
 const tuneSets = (await Promise.all([7, 8, 9, 10].map((seed) => vadSet({ split: "tune", seed })))).map(
-  (set, k) => withEventsInPauses(set, negatives, 0.3, 40 + k),
+  (set, k) => withEventsInPauses(set, negatives, EVENT_SHARE, 40 + k),
 );
 const xs: Float32Array[] = [];
 const ys: Float32Array[] = [];
@@ -194,7 +195,7 @@ for (const set of tuneSets) {
 // 80–600 ms pauses, clean, reverberant and noisy, so that the classifier learns long phrases and short pauses.
 const continuousSets = (
   await Promise.all([7, 8, 9, 10].map((seed) => continuousSet({ split: "tune", seed })))
-).map((set, k) => withEventsInPauses(set, negatives, 0.3, 50 + k));
+).map((set, k) => withEventsInPauses(set, negatives, EVENT_SHARE, 50 + k));
 for (const [k, set] of continuousSets.entries()) {
   const grid = labelGrid(set.speech, RATE, set.clean.length);
   for (const { signal } of await continuousConditions(set, 20 + k)) {

@@ -150,35 +150,8 @@ if (process.argv.includes("--score")) {
   process.exit(0);
 }
 
-/**
- * `set` with excerpts of `events` pasted into a share of its pauses (never within 40 ms of labelled speech, 10 ms
- * fades): a notification, a phone or a door during a conversation. Without them the recurrent state learned to
- * tell the non-speech streams apart by their context, and fired on event sounds heard from a fresh start.
- */
-function withEventsInPauses(set: VadSet, events: Float32Array, share: number, seed: number): VadSet {
-  const rand = random(seed);
-  const clean = set.clean.slice();
-  const margin = Math.round(0.04 * RATE);
-  const fade = Math.round(0.01 * RATE);
-  const edges = [0, ...set.speech.flat().map((t) => Math.round(t * RATE)), clean.length];
-  for (let k = 0; k + 1 < edges.length; k += 2) {
-    const from = (edges[k] as number) + margin;
-    const length = (edges[k + 1] as number) - margin - from;
-    if (length < 0.15 * RATE || rand() >= share) continue;
-    const source = Math.floor(rand() * (events.length - length));
-    for (let i = 0; i < length; i++) {
-      const ramp = Math.min(1, (i + 0.5) / fade, (length - i - 0.5) / fade);
-      clean[from + i] = (clean[from + i] as number) + (events[source + i] as number) * ramp;
-    }
-  }
-  return { ...set, clean };
-}
-
-const EVENT_SHARE = Number(process.env.EVENT_SHARE ?? 0.3);
 const negatives = syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3);
-const tuneSets = (await Promise.all([7, 8, 9, 10].map((seed) => vadSet({ split: "tune", seed })))).map(
-  (set, k) => withEventsInPauses(set, negatives, EVENT_SHARE, 40 + k),
-);
+const tuneSets = await Promise.all([7, 8, 9, 10].map((seed) => vadSet({ split: "tune", seed })));
 const xs: Float32Array[] = [];
 const ys: Float32Array[] = [];
 const ws: Float32Array[] = [];
@@ -193,9 +166,7 @@ for (const set of tuneSets) {
 }
 // Conversational streams of the tune split (Asterisk prompts, KLettres tune languages): phrases with
 // 80–600 ms pauses, clean, reverberant and noisy, so that the classifier learns long phrases and short pauses.
-const continuousSets = (
-  await Promise.all([7, 8, 9, 10].map((seed) => continuousSet({ split: "tune", seed })))
-).map((set, k) => withEventsInPauses(set, negatives, EVENT_SHARE, 50 + k));
+const continuousSets = await Promise.all([7, 8, 9, 10].map((seed) => continuousSet({ split: "tune", seed })));
 for (const [k, set] of continuousSets.entries()) {
   const grid = labelGrid(set.speech, RATE, set.clean.length);
   for (const { signal } of await continuousConditions(set, 20 + k)) {
@@ -269,9 +240,7 @@ const model = train(
     hidden: HIDDEN,
     recurrent: RECURRENT,
     epochs: Number(process.env.EPOCHS ?? 15),
-    seed: 11,
-    piece: [Number(process.env.PIECE_MIN ?? 150), Number(process.env.PIECE_MAX ?? 1500)],
-    burnIn: Number(process.env.BURN_IN ?? 0),
+    seed: Number(process.env.SEED ?? 11),
   },
 );
 

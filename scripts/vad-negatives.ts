@@ -1,8 +1,10 @@
 /**
  * Synthetic non-speech for training the VAD (`scripts/train-vad.ts`): tones, bells, chords, buzzers, chirps,
  * warbles, clicks, noise bursts, and patterned sounds that change at a syllable-like rate but hold fixed partials
- * within each piece. Generated here from a seed, never from the freedesktop event sounds, which stay a held-out
- * test of false alarms. Everything is mono Float32Array at {@link RATE} Hz.
+ * within each piece; then tone onsets and ring-outs, hum under bell rings, thumps, notification blips, jingles
+ * and click trains, through small speakers and rooms (see {@link NON_SPEECH_KINDS}). Generated here from a seed
+ * with generic, randomly drawn parameters, never from the freedesktop event sounds, which stay a held-out test
+ * of false alarms. Everything is mono Float32Array at {@link RATE} Hz.
  */
 import { random } from "../test/fixtures/speech-corpus.ts";
 
@@ -51,7 +53,9 @@ export function syntheticEvents(seconds: number, seed: number, only?: NonSpeechK
     // Played through a small speaker (no bass, a resonance) and/or heard in a room (a reverberant tail).
     if (rand() < 0.4) smallSpeaker(sound, rand);
     if (rand() < 0.45) room(sound, rand);
-    const gain = 10 ** ((-34 + 28 * rand()) / 20) / (peak(sound) || 1);
+    // Peaks from −30 to −1 dBFS, the range of the training speech: a sound played next to the microphone is as
+    // loud as a voice, and a classifier that only saw quieter non-speech learns that loud means speech.
+    const gain = 10 ** ((-30 + 29 * rand()) / 20) / (peak(sound) || 1);
     const n = Math.min(sound.length, out.length - at);
     for (let i = 0; i < n; i++) out[at + i] = (out[at + i] as number) + gain * (sound[i] as number);
     at += trimmedLength(sound) + Math.floor((0.1 + 1.4 * rand()) * RATE);
@@ -266,7 +270,7 @@ function gate(t: number, dur: number, attack: number, release: number): number {
 /** A second-order IIR section (RBJ cookbook), applied in place. */
 function biquad(
   x: Float32Array,
-  type: "lowpass" | "highpass" | "bandpass" | "peak",
+  type: "highpass" | "bandpass" | "peak",
   freq: number,
   q: number,
   gainDb = 0,
@@ -280,9 +284,7 @@ function biquad(
   let b2: number;
   let a0: number;
   let a2: number;
-  if (type === "lowpass")
-    [b0, b1, b2, a0, a2] = [(1 - cos) / 2, 1 - cos, (1 - cos) / 2, 1 + alpha, 1 - alpha];
-  else if (type === "highpass")
+  if (type === "highpass")
     [b0, b1, b2, a0, a2] = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2, 1 + alpha, 1 - alpha];
   else if (type === "bandpass") [b0, b1, b2, a0, a2] = [alpha, 0, -alpha, 1 + alpha, 1 - alpha];
   else [b0, b1, b2, a0, a2] = [1 + alpha * A, -2 * cos, 1 - alpha * A, 1 + alpha / A, 1 - alpha / A];
@@ -385,7 +387,9 @@ function addNote(
       let env = gain / copies;
       for (let i = 0; i < n; i++) {
         const t = i / RATE;
-        phase += (TAU * f * (1 + vibrato[1] * Math.sin(TAU * vibrato[0] * t + vibPhase))) / RATE;
+        phase += vibrato[1]
+          ? (TAU * f * (1 + vibrato[1] * Math.sin(TAU * vibrato[0] * t + vibPhase))) / RATE
+          : (TAU * f) / RATE;
         x[i0 + i] = (x[i0 + i] as number) + env * gate(t, dur, attack, release) * Math.sin(phase);
         env *= k;
       }
@@ -700,14 +704,15 @@ function blip(rand: Rand): Float32Array {
 /**
  * Multi-note jingles: three to nine notes 60–300 ms apart on a scale from a random root (260 Hz–1.6 kHz), each
  * ringing on under the next (decay 0.1–1 s), in one timbre per jingle, sometimes ending on a chord, often with
- * a slow vibrato (4–7 Hz, ±0.2–0.8 %) and a chorus of two or three copies detuned by 3–15 cents. Stands for
- * login and startup sounds, message and completion chimes, doorbells, ringtones.
+ * a slow vibrato (4–7 Hz, ±0.2–0.8 %) and a chorus of two or three copies detuned by 3–15 cents; half of them
+ * over a synthesiser pad (a sustained, slowly rising, detuned chord one or two octaves down, ≥ 100 Hz). Stands
+ * for login and startup sounds, message and completion chimes, doorbells, ringtones.
  */
 function jingle(rand: Rand): Float32Array {
   const notes = 3 + Math.floor(rand() * 7);
   const step = logUniform(rand, 0.06, 0.3);
   const tau = logUniform(rand, 0.1, 1);
-  const x = new Float32Array(seconds(notes * step + tau * 6 + 0.5));
+  const x = new Float32Array(seconds(notes * step + Math.max(tau * 6, 1.8) + 0.5));
   const timbre = Math.floor(rand() * 4);
   const scale = [
     [0, 2, 4, 5, 7, 9, 11],
@@ -742,6 +747,36 @@ function jingle(rand: Rand): Float32Array {
     }
     degree += Math.floor(rand() * 7) - 3;
     degree = Math.max(-3, Math.min(10, degree));
+  }
+  if (rand() < 0.5) {
+    // A pad under the melody: a sustained chord one or two octaves down (down to 100 Hz), slow attack, detuned.
+    const low = Math.max(100, root / 2 ** (1 + Math.floor(rand() * 2)));
+    const hold = notes * step + logUniform(rand, 0.2, 1);
+    const slope = 1 + rand();
+    const table = Float32Array.from({ length: 2048 }, (_, k) => {
+      let v = 0;
+      for (let h = 1; h <= 8; h++) v += h ** -slope * Math.sin((TAU * h * k) / 2048);
+      return v;
+    });
+    const gain = 0.3 + 0.7 * rand();
+    const attack = logUniform(rand, 0.03, 0.3);
+    const release = logUniform(rand, 0.1, 0.8);
+    const copies = 2 + Math.floor(rand() * 2);
+    const cents = 5 + 15 * rand();
+    const n = Math.min(x.length, seconds(hold));
+    for (const semis of [0, scale[2] as number, 7, 12].slice(0, 2 + Math.floor(rand() * 3)))
+      for (let c = 0; c < copies; c++) {
+        const f = low * 2 ** (semis / 12 + ((2 * c) / (copies - 1) - 1) * (cents / 1200));
+        let phase = rand() * 2048;
+        for (let i = 0; i < n; i++) {
+          const t = i / RATE;
+          phase = (phase + (2048 * f * (1 + vibrato[1] * Math.sin(TAU * vibrato[0] * t))) / RATE) % 2048;
+          const k = Math.floor(phase);
+          const a = table[k] as number;
+          const v = a + ((table[(k + 1) % 2048] as number) - a) * (phase - k);
+          x[i] = (x[i] as number) + (gain / copies) * gate(t, hold, attack, release) * v;
+        }
+      }
   }
   return x;
 }

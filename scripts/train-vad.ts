@@ -17,12 +17,15 @@
  * prompts are only scored, never trained on; the script prints AUC per condition on both splits, for isolated
  * and continuous speech, and event-sound false alarms.
  *
- * Model: standardised features → HIDDEN tanh units → sigmoid, trained with Adam (mini-batches of 256) on
- * cross-entropy, non-speech weighted NEG_WEIGHT×; the first layer is then quantised to int8 per unit and
+ * - steady white, pink and brown noise alone, 40 s each, drifting in level.
+ *
+ * Model: standardised features → HIDDEN tanh units → a GRU of RECURRENT units → sigmoid, trained by truncated
+ * backpropagation through time (`vad-training.ts`: 3 s chunks from a zero state, 0.5 s of burn-in, Adam) on
+ * cross-entropy, non-speech weighted NEG_WEIGHT×; the weight matrices are then quantised to int8 per row and
  * written as base64, with the standardisation mean folded into the bias (`packWeights`). Everything is seeded,
- * so a rerun reproduces the committed weights (about 5 minutes on one busy core). `HIDDEN`, `EPOCHS`,
- * `NEG_WEIGHT`, `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (480 s of synthetic non-speech) environment variables
- * override the defaults for experiments; `--score` only scores the current weights.
+ * so a rerun reproduces the committed weights (about 4 minutes on one busy core). `HIDDEN`, `RECURRENT`,
+ * `EPOCHS`, `SEED`, `NEG_WEIGHT`, `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (seconds of synthetic non-speech)
+ * environment variables override the defaults for experiments; `--score` only scores the current weights.
  * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
  */
 import { writeFileSync } from "node:fs";

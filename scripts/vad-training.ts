@@ -302,13 +302,22 @@ export function train(data: Sequences, options: TrainingOptions): FloatModel {
   const rand = random(seed + 1);
   const tape = tapeFor(chunk, hidden, recurrent);
   let step = 0;
+  // Polyak averaging over the last third: the exported weights are an exponential average of the iterates
+  // (time constant ~500 steps), which varied less from seed to seed than the last iterate.
+  const average = new Float64Array(total);
+  let averaging = false;
   for (let epoch = 0; epoch < epochs; epoch++) {
     for (let i = starts.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [starts[i], starts[j]] = [starts[j] as number, starts[i] as number];
     }
     // Step decay over the last third: the int8 export wants weights that have settled.
-    const rate = epoch >= (2 * epochs) / 3 ? lr / 3 : lr;
+    const late = epoch >= (2 * epochs) / 3;
+    const rate = late ? lr / 3 : lr;
+    if (late && !averaging) {
+      average.set(flat);
+      averaging = true;
+    }
     let loss = 0;
     let weight = 0;
     for (let b = 0; b < starts.length; b += batch) {
@@ -335,10 +344,11 @@ export function train(data: Sequences, options: TrainingOptions): FloatModel {
         flat[i] =
           (flat[i] as number) -
           (rate * ((mom[i] as number) / c1)) / (Math.sqrt((vel[i] as number) / c2) + 1e-8);
+        if (averaging) average[i] = 0.998 * (average[i] as number) + 0.002 * (flat[i] as number);
       }
     }
     if (epoch % 5 === 4 || epoch === epochs - 1)
       console.error(`epoch ${epoch + 1}: loss ${(loss / Math.max(weight, 1e-9)).toFixed(4)}`);
   }
-  return toFloatModel(flat, inputs, hidden, recurrent);
+  return toFloatModel(averaging ? average : flat, inputs, hidden, recurrent);
 }

@@ -3,8 +3,9 @@
  * Hann-windowed real FFT (`vad/real-fft.ts`), per-band noise floors by windowed minimum statistics
  * (`vad/noise-floor.ts`), the named features of `vad/features.ts` (band SNRs, a harmonic comb for an 80–400 Hz
  * pitch, spectral shape, short and long trends, cepstra of the spectrum above the floor, and the persistence of
- * spectral peaks and pitch that tells a ringtone from a voice), and a small perceptron (`vad/classifier.ts`)
- * whose int8 weights live in `vad-weights.ts` (trained by `scripts/train-vad.ts`). No model download, no
+ * spectral peaks and pitch that tells a ringtone from a voice), and a small network (`vad/classifier.ts`: one tanh
+ * layer, then a GRU that carries context from hop to hop) whose int8 weights live in `vad-weights.ts` (trained
+ * by `scripts/train-vad.ts`). No model download, no
  * allocation after construction.
  */
 import { Classifier } from "./vad/classifier.ts";
@@ -45,7 +46,7 @@ let classifier: Classifier | undefined;
  * is typical; 240–960 samples at 24 kHz), and returns the speech probability in [0, 1] of the newest audio: the
  * maximum over the 20 ms analysis hops completed inside this frame (the previous value when none completed).
  * NaN, ±Infinity and denormals are read as 0; the result is always finite. The detector keeps state across
- * calls (the analysis window and the noise floors); `reset()` forgets it.
+ * calls (the analysis window, the noise floors and the classifier's recurrent state); `reset()` forgets it.
  *
  * @throws RangeError from the constructor when `sampleRate` is not an integer from 8000 to 192000.
  */

@@ -1,9 +1,11 @@
 /**
- * The VAD's classifier and its weight format, both directions: standardised features → `hidden` tanh units →
- * sigmoid. The first layer ships as int8 (row-major hidden × inputs, base64, RFC 4648 §4) with one scale per
- * unit, the feature standardisation as a per-feature `scale` with the mean folded into `b1`: ~30 % smaller
- * gzipped than decimal floats. `packWeights` writes the format (used by `scripts/train-vad.ts`);
- * `Classifier` reads it.
+ * The VAD's classifier and its weight format, both directions: standardised features → `hidden` tanh units → a
+ * GRU of `recurrent` units over them → sigmoid of both layers' outputs. The GRU carries 20 ms hops of context
+ * forward (Silero's VADs carry an LSTM state the same way): onsets of steady tones, rings and jingles look like
+ * speech to any single hop, not over 100–300 ms. The weight matrices ship as int8 (row-major, base64, RFC 4648
+ * §4) with one scale per row, the feature standardisation as a per-feature `scale` with the mean folded into
+ * `b1`: ~30 % smaller gzipped than decimal floats. `packWeights` writes the format (used by
+ * `scripts/train-vad.ts`); `Classifier` reads it.
  */
 import { bytesToBase64 } from "../base64.ts";
 

@@ -24,7 +24,7 @@
  * cross-entropy, non-speech weighted NEG_WEIGHT×; the weight matrices are then quantised to int8 per row and
  * written as base64, with the standardisation mean folded into the bias (`packWeights`). Everything is seeded,
  * so a rerun reproduces the committed weights (about 4 minutes on one busy core). `HIDDEN`, `RECURRENT`,
- * `EPOCHS`, `SEED`, `NEG_WEIGHT`, `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (seconds of synthetic non-speech)
+ * `EPOCHS`, `SEED`, `NEG_WEIGHT` (6), `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (960 s of synthetic non-speech)
  * environment variables override the defaults for experiments; `--score` only scores the current weights.
  * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
  */
@@ -153,7 +153,7 @@ if (process.argv.includes("--score")) {
   process.exit(0);
 }
 
-const negatives = syntheticEvents(Number(process.env.NEG_SECONDS ?? 480), 3);
+const negatives = syntheticEvents(Number(process.env.NEG_SECONDS ?? 960), 3);
 const tuneSets = await Promise.all([7, 8, 9, 10].map((seed) => vadSet({ split: "tune", seed })));
 const xs: Float32Array[] = [];
 const ys: Float32Array[] = [];
@@ -191,14 +191,14 @@ for (const [k, set] of continuousSets.entries()) {
   const { x, y } = extract(concatFloats(parts), null);
   xs.push(x);
   ys.push(y);
-  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
+  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
 }
 {
   const { x, y } = extract(negatives, null);
   xs.push(x);
   ys.push(y);
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
-  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 12)));
+  ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
 }
 {
   // Stationary noise alone for 40 s per colour, slowly drifting in level with a step now and then: a fan, a car,

@@ -40,6 +40,7 @@ import {
   noisyVadSet,
   random,
   reverberate,
+  themeSounds,
   type VadSet,
   vadSet,
 } from "../test/fixtures/speech-corpus.ts";
@@ -199,6 +200,41 @@ for (const [k, set] of continuousSets.entries()) {
   ys.push(y);
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
   ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
+}
+{
+  // Real non-speech: other desktops' notification sounds, four times in different orders, levels (peaks −30 to
+  // −1 dBFS) and floors, four to a stream after 0.5–1 s of the floor alone, each stream from a fresh detector.
+  const sounds = await themeSounds(RATE);
+  const r = random(29);
+  for (let pass = 0; pass < 4; pass++) {
+    const order = sounds.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    for (let k = 0; k < order.length; k += 4) {
+      const floorDb = -80 + 25 * r();
+      const parts: Float32Array[] = [];
+      for (const i of order.slice(k, k + 4)) {
+        const sound = sounds[i] as Float32Array;
+        const pause = Float32Array.from({ length: Math.floor((0.5 + 0.5 * r()) * RATE) }, () => 0);
+        let peak = 1e-9;
+        for (const v of sound) peak = Math.max(peak, Math.abs(v));
+        const gain = 10 ** ((-30 + 29 * r()) / 20) / peak;
+        parts.push(
+          pause,
+          Float32Array.from(sound, (v) => v * gain),
+        );
+      }
+      const stream = concatFloats(parts);
+      const floor = 10 ** (floorDb / 20) * Math.sqrt(3);
+      for (let i = 0; i < stream.length; i++) stream[i] = (stream[i] as number) + floor * (r() * 2 - 1);
+      const { x, y } = extract(stream, null);
+      xs.push(x);
+      ys.push(y);
+      ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
+    }
+  }
 }
 // Synthetic non-speech heard from a fresh start: FRESH_CLIPS clips of 4 s (a faint floor, then one or two events
 // from 1 s on), each through its own new detector, so that the noise floors and the recurrent state start from

@@ -2,7 +2,8 @@
 # Installs the Debian packages the tests need when any is missing: Chromium and Firefox ESR for the browser
 # tests (PulseAudio gives Firefox a sound server and a virtual microphone), WebKitGTK's WebDriver under Xvfb for
 # the capture path on WebKit, PocketSphinx and Flite for the local peer's recognition and voice, and the recorded
-# speech, event sounds and tools (sox, espeak-ng) that the test audio is built from at test time.
+# speech, event sounds and tools (sox, espeak-ng) that the test audio is built from at test time, and the
+# notification sounds of other desktops that `scripts/train-vad.ts` learns non-speech from.
 set -euo pipefail
 
 need=()
@@ -18,6 +19,11 @@ command -v flite >/dev/null || need+=(flite)
 [ -f /usr/share/sounds/alsa/Front_Center.wav ] || need+=(alsa-utils)
 [ -d /usr/share/klettres ] || need+=(klettres-data)
 [ -d /usr/share/sounds/freedesktop/stereo ] || need+=(sound-theme-freedesktop)
+# Other desktops' notification sounds: real non-speech that only the VAD's training script uses.
+[ -f /usr/share/sounds/Oxygen-Sys-Log-In.ogg ] || need+=(oxygen-sounds)
+[ -d /usr/share/sounds/sound-icons ] || need+=(sound-icons)
+[ -d /usr/share/sounds/Yaru/stereo ] || need+=(yaru-theme-sound)
+[ -d /usr/share/sounds/deepin/stereo ] || need+=(deepin-sound-theme)
 [ -d /usr/share/asterisk/sounds/en_US_f_Allison ] || need+=(asterisk-core-sounds-en-wav)
 # The prompts' transcripts (core-sounds-en.txt.gz) ship in the base package.
 [ -f /usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz ] || need+=(asterisk-core-sounds-en)

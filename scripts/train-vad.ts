@@ -272,7 +272,9 @@ const model = train(
     hidden: HIDDEN,
     recurrent: RECURRENT,
     epochs: Number(process.env.EPOCHS ?? 15),
-    seed: Number(process.env.SEED ?? 11),
+    // Seed 14 of 11–14, chosen by the validation false alarms on other desktops' notification sounds (17.1, 9.1,
+    // 9.9 and 4.7 %), never by the freedesktop test set; speech AUCs differ by ≤ 0.006 between them.
+    seed: Number(process.env.SEED ?? 14),
   },
 );
 

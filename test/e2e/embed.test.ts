@@ -18,12 +18,13 @@ import { listCalls, parseAppendId, receivedEvents } from "./peer-api.ts";
 const root = resolve(import.meta.dirname, "../..");
 /**
  * Size budgets in bytes gzipped (level 9). Goals: 15 KB for a client build with the worklet inlined, 8 KB for the
- * worklet module. The builds measure 20.4 KB (`realtime-voice.js`; the client alone 10.2 KB), 19.4 KB
- * (`realtime-voice.mjs`) and 10.6 KB (`capture-processor.js`, of which the VAD is 5.7 KB). The budgets sit about
- * 100 B above those figures to catch growth; the README states the gap to the goals.
+ * worklet module. The builds measure 22.5 KB (`realtime-voice.js`; the client alone 10.2 KB), 21.5 KB
+ * (`realtime-voice.mjs`) and 12.5 KB (`capture-processor.js`, of which the VAD is about 8 KB: its GRU layer added
+ * 2.1 KB, mostly int8 weights, which gzip cannot shrink). The budgets sit about 300 B above those figures, room
+ * for a retrained model's weights and no more; the README states the gap to the goals.
  */
-const BUDGET_BYTES = 20_500;
-const WORKLET_BUDGET_BYTES = 10_700;
+const BUDGET_BYTES = 22_800;
+const WORKLET_BUDGET_BYTES = 12_800;
 
 let stack: Stack;
 let browser: Browser;

@@ -3,7 +3,7 @@
 # tests (PulseAudio gives Firefox a sound server and a virtual microphone), WebKitGTK's WebDriver under Xvfb for
 # the capture path on WebKit, PocketSphinx and Flite for the local peer's recognition and voice, and the recorded
 # speech, event sounds and tools (sox, espeak-ng) that the test audio is built from at test time, and the
-# notification sounds of other desktops that `scripts/train-vad.ts` learns non-speech from.
+# notification sounds of other desktops on which `scripts/train-vad.ts` validates the VAD's false alarms.
 set -euo pipefail
 
 need=()
@@ -19,7 +19,7 @@ command -v flite >/dev/null || need+=(flite)
 [ -f /usr/share/sounds/alsa/Front_Center.wav ] || need+=(alsa-utils)
 [ -d /usr/share/klettres ] || need+=(klettres-data)
 [ -d /usr/share/sounds/freedesktop/stereo ] || need+=(sound-theme-freedesktop)
-# Other desktops' notification sounds: real non-speech that only the VAD's training script uses.
+# Other desktops' notification sounds: real non-speech that only the VAD's training script uses (validation).
 [ -f /usr/share/sounds/Oxygen-Sys-Log-In.ogg ] || need+=(oxygen-sounds)
 [ -d /usr/share/sounds/sound-icons ] || need+=(sound-icons)
 [ -d /usr/share/sounds/Yaru/stereo ] || need+=(yaru-theme-sound)

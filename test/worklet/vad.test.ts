@@ -58,15 +58,17 @@ beforeAll(async () => {
 
 describe("VoiceActivityDetector on held-out speech", () => {
   it("separates speech from pauses on clean speech (frame ROC-AUC)", () => {
-    expect(aucOf(set.clean)).toBeGreaterThan(0.97);
+    // Measured 0.990 (0.976 before the GRU).
+    expect(aucOf(set.clean)).toBeGreaterThan(0.98);
   });
 
   it.each([
-    ["white", 10, 0.91],
-    ["white", 0, 0.905],
-    ["pink", 5, 0.925],
-    ["pink", 0, 0.885],
-    ["brown", 0, 0.95],
+    // Measured 0.968, 0.930, 0.953, 0.919 and 0.966.
+    ["white", 10, 0.955],
+    ["white", 0, 0.915],
+    ["pink", 5, 0.94],
+    ["pink", 0, 0.905],
+    ["brown", 0, 0.955],
   ] as const)(
     "keeps a high AUC in %s noise at %d dB SNR",
     async (kind, snr, floor) => {
@@ -98,9 +100,10 @@ describe("VoiceActivityDetector on held-out speech", () => {
     async (rate) => {
       const other = await vadSet({ split: "heldout", seconds: 45, seed: 21, sampleRate: rate });
       const labels = labelGrid(other.speech, rate, other.clean.length);
-      expect(aucOf(other.clean, rate / 50, rate, labels)).toBeGreaterThan(0.96);
+      // Measured 0.993 / 0.958 at 16 kHz, 0.990 / 0.970 at 48 kHz.
+      expect(aucOf(other.clean, rate / 50, rate, labels)).toBeGreaterThan(0.975);
       const noisy = await noisyVadSet(other, "white", 10, 3);
-      expect(aucOf(noisy, rate / 50, rate, labels)).toBeGreaterThan(0.92);
+      expect(aucOf(noisy, rate / 50, rate, labels)).toBeGreaterThan(0.945);
     },
     60_000,
   );
@@ -115,9 +118,10 @@ describe("VoiceActivityDetector on continuous speech (phrases with 80–600 ms p
   }, 120_000);
 
   it.each([
+    // Measured 0.992, 0.981 and 0.957 (0.976, 0.969 and 0.912 before the GRU).
     ["clean", undefined, 0, 0.985],
-    ["white", "white", 10, 0.955],
-    ["pink", "pink", 5, 0.895],
+    ["white", "white", 10, 0.97],
+    ["pink", "pink", 5, 0.945],
   ] as const)(
     "separates speech from short pauses, %s (frame ROC-AUC)",
     async (_name, kind, snr, floor) => {
@@ -128,7 +132,8 @@ describe("VoiceActivityDetector on continuous speech (phrases with 80–600 ms p
   );
 
   it("separates speech from short pauses in a reverberant room", () => {
-    expect(aucOf(reverberate(cont.clean, RATE, 2), 480, RATE, contGrid)).toBeGreaterThan(0.935);
+    // Measured 0.974 (0.932 before the GRU).
+    expect(aucOf(reverberate(cont.clean, RATE, 2), 480, RATE, contGrid)).toBeGreaterThan(0.96);
   });
 
   it("keeps long phrases: the noise floor does not climb into clean speech", () => {
@@ -151,7 +156,8 @@ describe("VoiceActivityDetector on continuous speech (phrases with 80–600 ms p
       }
     }
     expect(late).toBeGreaterThan(100);
-    expect(high / late).toBeGreaterThan(0.85);
+    // Measured 0.975.
+    expect(high / late).toBeGreaterThan(0.95);
   });
 
   it("gating with the default segmenter keeps the labelled speech", () => {
@@ -192,9 +198,9 @@ describe("VoiceActivityDetector on non-speech", () => {
       on += alarmRate(track, 0.5) * track.probabilities.length;
       frames += track.probabilities.length;
     }
-    // The goal is ≤ 5 %; measured 14.7 % with the committed weights (Silero v4: 10 %), see the README. This
-    // guards against regressions.
-    expect(on / frames).toBeLessThan(0.16);
+    // The goal is ≤ 5 %: measured 2.8 % with the committed weights (14.7 % before the GRU; Silero v4 10 %, v5
+    // 0.6 %), see the README. The figure moves by a few points with the random draw of the faint lead noise.
+    expect(on / frames).toBeLessThan(0.05);
   }, 60_000);
 
   it("stays low on stationary noise alone, once the floor has adapted", async () => {
@@ -204,7 +210,8 @@ describe("VoiceActivityDetector on non-speech", () => {
       for (let i = 0; i < n.length; i++) n[i] = (n[i] as number) * 0.2;
       const track = runDetector(n.subarray(RATE * 2), 480, (f) => vad.process(f));
       // Measured 0 / 9 / 0 % (white / pink / brown); 0–5 % before the floors rose slowly. The low bands of pink
-      // noise dip deep enough that their floors settle under the noise's typical level.
+      // noise dip deep enough that their floors settle under the noise's typical level; after 20 s of pink noise
+      // 15 % of the hops read as speech (README, goals not met).
       expect(alarmRate(track, 0.5), kind).toBeLessThan(0.11);
     }
   }, 60_000);

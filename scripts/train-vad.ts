@@ -177,7 +177,6 @@ const tuneSets = await Promise.all([7, 8, 9, 10].map((seed) => vadSet({ split: "
 const xs: Float32Array[] = [];
 const ys: Float32Array[] = [];
 const ws: Float32Array[] = [];
-const wholeStreams = new Set<number>();
 for (const set of tuneSets) {
   const grid = labelGrid(set.speech, RATE, set.clean.length);
   for (const { signal } of await conditionsOf(set)) {
@@ -246,13 +245,9 @@ for (let k = 0; k < Number(process.env.FRESH_CLIPS ?? 240); k++) {
     xs.push(x);
     ys.push(y);
     ws.push(new Float32Array(y.length).fill(4));
-    // One chunk for the whole 40 s: 3 s chunks never showed the state what minutes of noise do to it (15 % of the
-    // hops of pink noise alone read as speech after 20 s).
-    wholeStreams.add(xs.length - 1);
   }
 }
 const bounds = [0];
-const chunks = xs.map((x, k) => (wholeStreams.has(k) ? x.length / F : undefined));
 for (const y of ys) bounds.push((bounds.at(-1) as number) + y.length);
 const X = concatFloats(xs);
 const Y = concatFloats(ys);
@@ -271,7 +266,7 @@ for (let s = 0; s < n; s++)
     X[s * F + i] = ((X[s * F + i] as number) - (mean[i] as number)) / (std[i] as number);
 console.error(`training on ${n} hops (${(n / 50 / 60).toFixed(1)} min of audio)`);
 const model = train(
-  { x: X, y: Y, w: W, bounds, chunks },
+  { x: X, y: Y, w: W, bounds },
   {
     inputs: F,
     hidden: HIDDEN,

@@ -16,8 +16,6 @@ export interface Sequences {
   w: Float32Array;
   /** Start hop of each stream, then the total: a chunk never crosses a stream boundary. */
   bounds: number[];
-  /** Hops per chunk of each stream, when it differs from the training's `chunk`. */
-  chunks?: Array<number | undefined>;
 }
 
 /** Sizes and schedule of one training run. */
@@ -296,15 +294,13 @@ export function train(data: Sequences, options: TrainingOptions): FloatModel {
   const mom = new Float64Array(total);
   const vel = new Float64Array(total);
   // Chunks overlap by the burn-in so that every hop after a stream's first `burnIn` is in the loss once.
-  const starts: Array<{ at: number; length: number }> = [];
+  const starts: number[] = [];
   for (let s = 0; s + 1 < data.bounds.length; s++) {
     const end = data.bounds[s + 1] as number;
-    const length = data.chunks?.[s] ?? chunk;
-    for (let at = data.bounds[s] as number; at + burnIn + 1 < end; at += length - burnIn)
-      starts.push({ at, length });
+    for (let at = data.bounds[s] as number; at + burnIn + 1 < end; at += chunk - burnIn) starts.push(at);
   }
   const rand = random(seed + 1);
-  const tape = tapeFor(Math.max(chunk, ...(data.chunks ?? []).map((c) => c ?? 0)), hidden, recurrent);
+  const tape = tapeFor(chunk, hidden, recurrent);
   let step = 0;
   // Polyak averaging over the last third: the exported weights are an exponential average of the iterates
   // (time constant ~500 steps), which varied less from seed to seed than the last iterate.
@@ -313,7 +309,7 @@ export function train(data: Sequences, options: TrainingOptions): FloatModel {
   for (let epoch = 0; epoch < epochs; epoch++) {
     for (let i = starts.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
-      [starts[i], starts[j]] = [starts[j] as (typeof starts)[0], starts[i] as (typeof starts)[0]];
+      [starts[i], starts[j]] = [starts[j] as number, starts[i] as number];
     }
     // Step decay over the last third: the int8 export wants weights that have settled.
     const late = epoch >= (2 * epochs) / 3;
@@ -328,9 +324,9 @@ export function train(data: Sequences, options: TrainingOptions): FloatModel {
       gradFlat.fill(0);
       let wsum = 0;
       for (let k = b; k < Math.min(starts.length, b + batch); k++) {
-        const { at: from, length } = starts[k] as (typeof starts)[0];
+        const from = starts[k] as number;
         const end = data.bounds.find((e) => e > from) as number;
-        const hops = Math.min(length, end - from);
+        const hops = Math.min(chunk, end - from);
         const [l, ws] = lossAndGradient(m, grad, data, from, hops, burnIn, sizes, tape);
         loss += l;
         wsum += ws;

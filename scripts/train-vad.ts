@@ -198,6 +198,35 @@ for (const [k, set] of continuousSets.entries()) {
     ws.push(new Float32Array(y.length).fill(Number(process.env.CONTINUOUS_WEIGHT ?? 1)));
   }
 }
+// Speech after long silences, as a user speaks after listening to the assistant: turns 2–6 s apart, whole and as
+// clips that open with 0.3–3 s of the silence before a turn, each through a new detector. Without them the model
+// learned from the non-speech heard from fresh starts that a sound after a long silence is rarely speech, and it
+// clipped the first syllables a user says after the page opens the microphone (0.45 s late in the e2e run).
+const turnSets = await Promise.all([7, 8].map((seed) => vadSet({ split: "tune", seed, turns: true })));
+for (const set of turnSets) {
+  const grid = labelGrid(set.speech, RATE, set.clean.length);
+  const r = random(31);
+  for (const { signal } of await conditionsOf(set)) {
+    const whole = extract(signal, grid);
+    xs.push(whole.x);
+    ys.push(whole.y);
+    ws.push(new Float32Array(whole.y.length).fill(1));
+    let previousEnd = 0;
+    for (const [start, end] of set.speech) {
+      const gap = start - previousEnd;
+      previousEnd = end;
+      if (gap < 1.5) continue;
+      // Clips start on a hop boundary so that the 10 ms label grid stays aligned with the 20 ms hops.
+      const lead = Math.min(gap - 0.1, 0.3 + 2.7 * r());
+      const from = Math.floor(((start - lead) * RATE) / 480) * 480;
+      const to = Math.min(signal.length, from + Math.round((lead + 2.5) * RATE));
+      const clip = extract(signal.subarray(from, to), grid.subarray(from / 240, Math.ceil(to / 240)));
+      xs.push(clip.x);
+      ys.push(clip.y);
+      ws.push(new Float32Array(clip.y.length).fill(1));
+    }
+  }
+}
 {
   // Real non-speech: the Asterisk package's tone prompts (beeps, tone sweeps, monkeys), after faint noise.
   const tones = await Promise.all(asteriskPrompts("all").nonSpeech.map((p) => decodeAudio(p, RATE)));

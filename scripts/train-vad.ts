@@ -248,11 +248,11 @@ for (const set of turnSets) {
   // The synthetic events are few next to the speech pauses; weigh them so they shape the boundary.
   ws.push(new Float32Array(y.length).fill(Number(process.env.NEG_WEIGHT ?? 6)));
 }
-// Synthetic non-speech heard from a fresh start: FRESH_CLIPS clips of 4 s (a faint floor, then one or two events
+// Synthetic non-speech heard from a fresh start: FRESH_CLIPS (600) clips of 4 s (a faint floor, then one or two events
 // from 1 s on), each through its own new detector, so that the noise floors and the recurrent state start from
 // nothing as when a page opens its microphone. With the long stream alone, false alarms on the event sounds
 // moved between 3.5 and 7.1 % with nothing but the random draw of the 0.5 s of faint noise played before them.
-for (let k = 0; k < Number(process.env.FRESH_CLIPS ?? 240); k++) {
+for (let k = 0; k < Number(process.env.FRESH_CLIPS ?? 600); k++) {
   const { x, y } = extract(syntheticEvents(4, 1000 + k), null);
   xs.push(x);
   ys.push(y);

@@ -223,7 +223,17 @@ for (const set of turnSets) {
       const lead = Math.min(gap - 0.1, 0.3 + 2.7 * r());
       const from = Math.floor(((start - lead) * RATE) / 480) * 480;
       const to = Math.min(signal.length, from + Math.round((lead + 2.5) * RATE));
-      const clip = extract(signal.subarray(from, to), grid.subarray(from / 240, Math.ceil(to / 240)));
+      // Half the clips open with 0.3–2 s of a different faint floor (white noise at −90 to −65 dBFS): a microphone
+      // that settles, or a page that starts capturing before the recording's own floor, 1 s or so before speech.
+      // Without it the first syllable after such a step came 0.27–0.45 s late in the browser run.
+      const step = r() < 0.5 ? Math.round(((0.3 + 1.7 * r()) * RATE) / 480) * 480 : 0;
+      const stepGain = 10 ** ((-90 + 25 * r()) / 20) * Math.sqrt(3);
+      const audio = new Float32Array(step + to - from);
+      for (let i = 0; i < step; i++) audio[i] = stepGain * (r() * 2 - 1);
+      audio.set(signal.subarray(from, to), step);
+      const labels = new Uint8Array(Math.ceil(audio.length / 240) + 1);
+      labels.set(grid.subarray(from / 240, Math.ceil(to / 240)), step / 240);
+      const clip = extract(audio, labels);
       xs.push(clip.x);
       ys.push(clip.y);
       ws.push(new Float32Array(clip.y.length).fill(1));

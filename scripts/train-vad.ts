@@ -316,10 +316,11 @@ const model = train(
     chunk: Number(process.env.CHUNK ?? 150),
     batch: Number(process.env.BATCH ?? 8),
     epochs: Number(process.env.EPOCHS ?? 15),
-    // Seed 14 of 12–14, chosen by the validation false alarms on other desktops' notification sounds (11.2, 13.3
-    // and 9.2 %), never by the freedesktop test set (6.9, 9.7 and 3.7 % there). Held-out speech AUCs differ by at
-    // most 0.02 between the three.
-    seed: Number(process.env.SEED ?? 14),
+    // Seed 12: seeds 12 and 14 tie on the validation false alarms on other desktops' notification sounds (11.1 and
+    // 11.0 %), and seed 12 answers sooner to tune-split speech 1–1.5 s after a step in the floor (median 51 against
+    // 91 ms). Never chosen by the freedesktop test set. With the earlier data, seeds 11–14 gave validation figures
+    // of 9–17 %, so a seed drawn blindly can double the false alarms.
+    seed: Number(process.env.SEED ?? 12),
   },
 );
 

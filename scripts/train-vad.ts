@@ -316,11 +316,11 @@ const model = train(
     chunk: Number(process.env.CHUNK ?? 150),
     batch: Number(process.env.BATCH ?? 8),
     epochs: Number(process.env.EPOCHS ?? 15),
-    // Seed 12: seeds 12 and 14 tie on the validation false alarms on other desktops' notification sounds (11.1 and
-    // 11.0 %), and seed 12 answers sooner to tune-split speech 1–1.5 s after a step in the floor (median 51 against
-    // 91 ms). Never chosen by the freedesktop test set. With the earlier data, seeds 11–14 gave validation figures
-    // of 9–17 %, so a seed drawn blindly can double the false alarms.
-    seed: Number(process.env.SEED ?? 12),
+    // Seed 13 of 12–14. Two checks that use no test data: tune-split speech 1–1.5 s after a step in the floor
+    // (seeds 12 and 14 each missed one utterance's first 1.2 s there, seed 13 answered within 153 ms), then the
+    // validation false alarms on other desktops' notification sounds (seed 13: 15.3 %; 11.1 and 11.0 % for the
+    // others). Never chosen by the freedesktop test set; a seed drawn blindly can double those false alarms.
+    seed: Number(process.env.SEED ?? 13),
   },
 );
 

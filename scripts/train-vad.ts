@@ -289,6 +289,16 @@ for (let k = 0; k < Number(process.env.FRESH_CLIPS ?? 600); k++) {
     ws.push(new Float32Array(y.length).fill(4));
   }
 }
+// Speech onsets weigh ONSET_WEIGHT× (the first 200 ms of speech after a hop of non-speech): a GRU that learns
+// caution from the non-speech heard after silences otherwise answers late to some first syllables.
+for (const [k, y] of ys.entries()) {
+  const w = ws[k] as Float32Array;
+  let quiet = 99;
+  for (let i = 0; i < y.length; i++) {
+    quiet = (y[i] as number) < 0.5 ? 0 : quiet + 1;
+    if (quiet > 0 && quiet <= 10) w[i] = (w[i] as number) * Number(process.env.ONSET_WEIGHT ?? 3);
+  }
+}
 const bounds = [0];
 for (const y of ys) bounds.push((bounds.at(-1) as number) + y.length);
 const X = concatFloats(xs);

@@ -66,21 +66,22 @@ const BLOCK_SEARCH_S = 0.02;
  */
 function alignSegments(
   reported: Array<[number, number]>,
-  expected: Array<[number, number]>,
-): Array<{ got: [number, number]; want: [number, number] }> {
-  const pairs: Array<{ got: [number, number]; want: [number, number] }> = [];
+  expected: Expected[],
+): Array<{ got: [number, number]; want: [number, number]; latest: number }> {
+  const pairs: Array<{ got: [number, number]; want: [number, number]; latest: number }> = [];
   let j = 0;
   for (const got of reported) {
     const first = expected[j];
     if (first === undefined) break;
     const want: [number, number] = [first[0], first[1]];
+    const latest = first[2];
     j++;
     for (let next = expected[j]; next !== undefined; next = expected[j]) {
       if (next[0] - want[1] > 2 * OUTWARD_S || got[1] <= next[0]) break;
       want[1] = next[1];
       j++;
     }
-    pairs.push({ got, want });
+    pairs.push({ got, want, latest });
   }
   return j === expected.length ? pairs : pairs.slice(0, -1);
 }
@@ -156,12 +157,30 @@ async function inputs(): Promise<Input[]> {
  * and on by the hangover; pauses shorter than the hangover are bridged, and segments that then touch or overlap
  * are one stretch of audio sent (the segmenter may report them as an end and a start at the same sample).
  */
-function expectedSegments(labels: Array<[number, number]>, streamStart: number): Array<[number, number]> {
-  return mergeTouching(
-    labels.map(
-      ([start, end]) => [Math.max(start - PREFIX_S, streamStart), end + HANGOVER_S] as [number, number],
-    ),
-  );
+/** An expected segment: earliest start, end, and the latest start that still holds its labelled speech. */
+type Expected = [start: number, end: number, latestStart: number];
+
+/**
+ * Label islands shorter than this need not open a segment when speech follows within the tolerance: the energy
+ * labels keep islands from 30 ms, a click or lip smack by the labelling's own account, and the VAD is trained
+ * to let clicks pass. A segment may then start at the island or at the speech after it.
+ */
+const ISLAND_S = 0.05;
+
+function expectedSegments(labels: Array<[number, number]>, streamStart: number): Expected[] {
+  const merged: Expected[] = [];
+  for (const [start, end] of labels) {
+    const from = Math.max(start - PREFIX_S, streamStart);
+    const island = end - start < ISLAND_S;
+    const last = merged.at(-1);
+    if (last && from <= last[1] + TOLERANCE_S) {
+      last[1] = Math.max(last[1], end + HANGOVER_S);
+      if (!Number.isFinite(last[2]) && !island) last[2] = from;
+    } else merged.push([from, end + HANGOVER_S, island ? Number.POSITIVE_INFINITY : from]);
+  }
+  // A segment of islands alone must still be found.
+  for (const m of merged) if (!Number.isFinite(m[2])) m[2] = m[0];
+  return merged;
 }
 
 /** Joins segments separated by less than the tolerance: such a gap is not a boundary the test can resolve. */
@@ -195,7 +214,7 @@ interface Run {
   bytes: number;
   comparison: Comparison;
   segments: Array<[number, number]>;
-  expected: Array<[number, number]>;
+  expected: Expected[];
 }
 
 /** One session of `input` through the whole path; writes its recording and summary; returns what the tests check. */
@@ -320,11 +339,11 @@ describe.each(cases)("$name: demo page → worker → SDP proxy → local peer",
     expect(pairs.length, `segments ${JSON.stringify(run.segments)} vs ${JSON.stringify(run.expected)}`).toBe(
       run.segments.length,
     );
-    pairs.forEach(({ got: [start, end], want: [wantStart, wantEnd] }, i) => {
-      const late = start - wantStart;
+    pairs.forEach(({ got: [start, end], want: [wantStart, wantEnd], latest }, i) => {
+      const late = start - latest;
       const early = wantEnd - end;
-      expect(late, `segment ${i} start ${start} vs ${wantStart}`).toBeLessThanOrEqual(PREFIX_S - MARGIN_S);
-      expect(-late, `segment ${i} start ${start} vs ${wantStart}`).toBeLessThanOrEqual(OUTWARD_S);
+      expect(late, `segment ${i} start ${start} vs ${latest}`).toBeLessThanOrEqual(PREFIX_S - MARGIN_S);
+      expect(wantStart - start, `segment ${i} start ${start} vs ${wantStart}`).toBeLessThanOrEqual(OUTWARD_S);
       expect(early, `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(HANGOVER_S - MARGIN_S);
       expect(-early, `segment ${i} end ${end} vs ${wantEnd}`).toBeLessThanOrEqual(OUTWARD_S);
     });

@@ -24,10 +24,11 @@
  *
  * Model: standardised features → HIDDEN tanh units → a GRU of RECURRENT units → sigmoid, trained by truncated
  * backpropagation through time (`vad-training.ts`: 3 s chunks from a zero state, 0.5 s of burn-in, Adam) on
- * cross-entropy, non-speech weighted NEG_WEIGHT×; the weight matrices are then quantised to int8 per row and
- * written as base64, with the standardisation mean folded into the bias (`packWeights`). Everything is seeded,
- * so a rerun reproduces the committed weights (about 4 minutes on one busy core). `HIDDEN`, `RECURRENT`,
- * `EPOCHS`, `SEED`, `NEG_WEIGHT` (6), `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (960 s of synthetic non-speech)
+ * cross-entropy, non-speech weighted NEG_WEIGHT×, the first 200 ms of speech onsets ONSET_WEIGHT× (3); the
+ * weight matrices are then quantised to int8 per row and written as base64, with the standardisation mean folded
+ * into the bias (`packWeights`). Everything is seeded, so a rerun reproduces the committed weights (about 5
+ * minutes on one busy core). `HIDDEN`, `RECURRENT`, `EPOCHS`, `SEED`, `CHUNK`, `BATCH`, `NEG_WEIGHT` (6),
+ * `ONSET_WEIGHT`, `FRESH_CLIPS`, `CONTINUOUS_WEIGHT` and `NEG_SECONDS` (960 s of synthetic non-speech)
  * environment variables override the defaults for experiments; `--score` only scores the current weights.
  * The output is byte-identical to the committed file after `npx biome check --write worklet/dsp/vad-weights.ts`.
  */

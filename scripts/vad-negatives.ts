@@ -97,7 +97,7 @@ function classicEvent(out: Float32Array, at: number, rand: Rand): number {
     }
   }
   const sweep = kind === 4 ? (rand() < 0.5 ? 3 : 1 / 3) : 1;
-  const warble = kind === 5 ? [15 + rand() * 15, 0.05 + rand() * 0.1] : [0, 0];
+  const warble: [number, number] = kind === 5 ? [15 + rand() * 15, 0.05 + rand() * 0.1] : [0, 0];
   if (kind === 4 || kind === 5) partials.push([f1, 1, 0]);
   const end = Math.min(out.length, at + dur);
   if (rand() < 0.35) {
@@ -129,29 +129,14 @@ function classicEvent(out: Float32Array, at: number, rand: Rand): number {
     const n = Math.floor((0.005 + rand() * 0.08) * RATE);
     for (let i = 0; i < n && at + i < out.length; i++)
       out[at + i] = (out[at + i] as number) + amp * (rand() * 2 - 1) * Math.exp(-i / (n / 4));
-  } else {
-    const phase = partials.map(() => 0);
-    for (let i = at; i < end; i++) {
-      const t = (i - at) / RATE;
-      const env = Math.min(1, t / 0.005) * Math.min(1, (end - i) / (0.01 * RATE));
-      let v = 0;
-      for (let p = 0; p < partials.length; p++) {
-        const [freq, gain, decay] = partials[p] as [number, number, number];
-        const f =
-          freq *
-          sweep ** (t / (dur / RATE)) *
-          (1 + (warble[1] as number) * Math.sin(2 * Math.PI * (warble[0] as number) * t));
-        phase[p] =
-          ((phase[p] as number) + (2 * Math.PI * Math.min(f, RATE / 2 - 100)) / RATE) % (2 * Math.PI);
-        v += gain * Math.exp(-decay * t) * Math.sin(phase[p] as number);
-      }
-      out[i] = (out[i] as number) + amp * env * v;
-    }
-  }
+  } else addTone(out, at, dur, partials, amp, sweep, warble);
   return end + Math.floor((0.1 + rand()) * RATE);
 }
 
-/** Adds a tone of `partials` ([Hz, gain, decay per s]) from `at` for `dur` samples, 5 ms attack, 10 ms release. */
+/**
+ * Adds a tone of `partials` ([Hz, gain, decay per s]) from `at` for `dur` samples, 5 ms attack, 10 ms release,
+ * its pitch gliding by `sweep` over the tone and warbling at `warble` ([Hz, relative depth]).
+ */
 function addTone(
   out: Float32Array,
   at: number,
@@ -159,6 +144,7 @@ function addTone(
   partials: Array<[freq: number, gain: number, decay: number]>,
   amp: number,
   sweep = 1,
+  warble: [rate: number, depth: number] = [0, 0],
 ): void {
   const end = Math.min(out.length, at + dur);
   const phase = partials.map(() => 0);
@@ -168,7 +154,10 @@ function addTone(
     let v = 0;
     for (let p = 0; p < partials.length; p++) {
       const [freq, gain, decay] = partials[p] as [number, number, number];
-      const f = Math.min(freq * sweep ** (t / (dur / RATE)), RATE / 2 - 100);
+      const f = Math.min(
+        freq * sweep ** (t / (dur / RATE)) * (1 + warble[1] * Math.sin(2 * Math.PI * warble[0] * t)),
+        RATE / 2 - 100,
+      );
       phase[p] = ((phase[p] as number) + (2 * Math.PI * f) / RATE) % (2 * Math.PI);
       v += gain * Math.exp(-decay * t) * Math.sin(phase[p] as number);
     }
